@@ -1,0 +1,27 @@
+"""scheduler_core: a database-backed task scheduler for Django on a Redis/Valkey broker.
+
+The public API is imported lazily so that `import scheduler_core` needs neither Django settings
+nor a broker connection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["Job", "Queue", "get_queue", "job"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("get_queue", "Queue"):
+        from scheduler_core import queues
+
+        return getattr(queues, name)
+    if name == "job":
+        from scheduler_core.decorators import job
+
+        return job
+    if name == "Job":
+        from scheduler_core.jobs import Job
+
+        return Job
+    raise AttributeError(name)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SchedulerCoreConfig(AppConfig):
+    name = "scheduler_core"
+    verbose_name = "Scheduler"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,58 @@
+"""Dotted path -> callable, cached, with clear errors and the ALLOWED_CALLABLES guard."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from scheduler_core.errors import CallableError
+
+
+def check_allowed(path: str, allowed: Sequence[str]) -> None:
+    """Refuse a path outside the configured prefixes (an empty list allows anything)."""
+    if allowed and not any(path == p or path.startswith(p.rstrip(".") + ".") for p in allowed):
+        raise CallableError(f"callable {path!r} is not allowed by ALLOWED_CALLABLES")
+
+
+@lru_cache(maxsize=1024)
+def import_callable(path: str) -> Callable[..., Any]:
+    """Import `pkg.module.func` (or `pkg.module.Class.method`); raise CallableError with the reason."""
+    if not isinstance(path, str) or "." not in path or path.startswith(".") or path.endswith("."):
+        raise CallableError(f"callable {path!r} is not a dotted path like 'package.module.function'")
+    parts = path.split(".")
+    module = None
+    for i in range(len(parts) - 1, 0, -1):
+        mod_name = ".".join(parts[:i])
+        try:
+            module = importlib.import_module(mod_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and mod_name.startswith(exc.name):
+                continue  # that prefix is not a module: try a shorter one
+            raise CallableError(f"callable {path!r}: importing {mod_name} failed: {exc}") from None
+        except Exception as exc:
+            raise CallableError(f"callable {path!r}: importing {mod_name} failed: {exc!r}") from None
+        obj: Any = module
+        for attr in parts[i:]:
+            try:
+                obj = getattr(obj, attr)
+            except AttributeError:
+                raise CallableError(f"callable {path!r}: {mod_name} has no attribute {attr!r}") from None
+        if not callable(obj):
+            raise CallableError(f"callable {path!r} is not callable")
+        return obj  # type: ignore[no-any-return]
+    raise CallableError(f"callable {path!r}: no module {parts[0]!r}")
+
+
+def dotted_path(func: Callable[..., Any] | str) -> str:
+    """The dotted path of a module-level function (what a job record stores)."""
+    if isinstance(func, str):
+        return func
+    module = getattr(func, "__module__", None)
+    qualname = getattr(func, "__qualname__", None)
+    if not module or not qualname or "<" in qualname:
+        raise CallableError(f"{func!r} is not importable by path: use a module-level function")
+    if module == "__main__":
+        raise CallableError(f"{qualname} is defined in __main__: workers cannot import it by path")
+    return f"{module}.{qualname}"

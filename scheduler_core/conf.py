@@ -1,0 +1,106 @@
+"""Typed view of the ``SCHEDULER`` Django setting, with defaults, read once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from scheduler_core.errors import ConfigurationError, UnknownQueue
+
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    name: str
+    broker_url: str
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    broker_url: str = DEFAULT_BROKER_URL
+    queues: dict[str, QueueConfig] = field(default_factory=dict)
+    scheduler_interval: float = 10.0  # seconds the scheduler sleeps at most between passes
+    default_timeout: int = 300  # seconds a job may run
+    default_result_ttl: int = 24 * 3600  # seconds a finished job is kept
+    default_failure_ttl: int = 7 * 24 * 3600  # seconds a failed / canceled job is kept
+    key_prefix: str = "taskctl"
+    allowed_callables: tuple[str, ...] = ()  # dotted prefixes; empty = anything importable
+    heartbeat_interval: float = 5.0  # seconds between worker heartbeats
+    lease_ttl: float = 30.0  # a worker / job lease older than this is dead
+    scheduler_lock_ttl: float = 5.0  # leader lease; a standby takes over within 2x this
+    lookahead: float = 60.0  # seconds ahead that task occurrences are planned into "scheduled"
+    connect_timeout: float = 3.0  # seconds; unreachable brokers fail fast
+
+    def queue(self, name: str) -> QueueConfig:
+        try:
+            return self.queues[name]
+        except KeyError:
+            known = ", ".join(sorted(self.queues)) or "none"
+            raise UnknownQueue(f"unknown queue {name!r} (configured: {known})") from None
+
+
+_INT_KEYS = {"DEFAULT_TIMEOUT", "DEFAULT_RESULT_TTL", "DEFAULT_FAILURE_TTL"}
+_FLOAT_KEYS = {
+    "SCHEDULER_INTERVAL",
+    "HEARTBEAT_INTERVAL",
+    "LEASE_TTL",
+    "SCHEDULER_LOCK_TTL",
+    "LOOKAHEAD",
+    "CONNECT_TIMEOUT",
+}
+_KNOWN = _INT_KEYS | _FLOAT_KEYS | {"BROKER_URL", "QUEUES", "KEY_PREFIX", "ALLOWED_CALLABLES"}
+
+
+def parse_config(raw: dict[str, Any]) -> SchedulerConfig:
+    """Validate a ``SCHEDULER`` dict; every problem is a ConfigurationError naming the key."""
+    if not isinstance(raw, dict):
+        raise ConfigurationError("settings.SCHEDULER must be a dict")
+    unknown = sorted(set(raw) - _KNOWN)
+    if unknown:
+        raise ConfigurationError(f"settings.SCHEDULER: unknown key(s) {', '.join(unknown)}")
+    broker_url = str(raw.get("BROKER_URL", DEFAULT_BROKER_URL))
+    queues_raw = raw.get("QUEUES", {"default": {}})
+    if isinstance(queues_raw, (list, tuple)):
+        queues_raw = {name: {} for name in queues_raw}
+    if not isinstance(queues_raw, dict) or not queues_raw:
+        raise ConfigurationError("settings.SCHEDULER['QUEUES'] must name at least one queue")
+    queues: dict[str, QueueConfig] = {}
+    for name, opts in queues_raw.items():
+        if not isinstance(name, str) or not name or any(c in name for c in "{}: \t"):
+            raise ConfigurationError(f"settings.SCHEDULER['QUEUES']: bad queue name {name!r}")
+        opts = opts or {}
+        if not isinstance(opts, dict):
+            raise ConfigurationError(f"settings.SCHEDULER['QUEUES'][{name!r}] must be a dict")
+        url = str(opts.get("BROKER_URL", opts.get("broker_url", broker_url)))
+        queues[name] = QueueConfig(name=name, broker_url=url)
+    kwargs: dict[str, Any] = {}
+    for key in _INT_KEYS | _FLOAT_KEYS:
+        if key in raw:
+            try:
+                kwargs[key.lower()] = (int if key in _INT_KEYS else float)(raw[key])
+            except (TypeError, ValueError):
+                raise ConfigurationError(f"settings.SCHEDULER[{key!r}] must be a number") from None
+    allowed = raw.get("ALLOWED_CALLABLES", ())
+    if isinstance(allowed, str):
+        allowed = (allowed,)
+    return SchedulerConfig(
+        broker_url=broker_url,
+        queues=queues,
+        key_prefix=str(raw.get("KEY_PREFIX", "taskctl")),
+        allowed_callables=tuple(allowed),
+        **kwargs,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_config() -> SchedulerConfig:
+    from django.conf import settings
+
+    return parse_config(getattr(settings, "SCHEDULER", {}))
+
+
+def reset_config() -> None:
+    """Forget the cached config (tests that override settings call this)."""
+    get_config.cache_clear()

@@ -1,0 +1,252 @@
+"""The one source of truth: a Task (ONCE, REPEATABLE or CRON) and the set that owns it.
+
+Spec (what the operator declares) and status (what the scheduler observed) are kept apart:
+only spec fields enter `spec_hash`, `export` and the manifest plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone as djtz
+
+from scheduler_core.errors import TaskctlError
+
+
+class TaskType(models.TextChoices):
+    ONCE = "once", "Once"
+    REPEATABLE = "repeatable", "Repeatable"
+    CRON = "cron", "Cron"
+
+
+class Misfire(models.TextChoices):
+    SKIP = "skip", "Skip missed runs"
+    RUN_ONCE = "run_once", "Run once to catch up"
+
+
+class Overlap(models.TextChoices):
+    ALLOW = "allow", "Allow"
+    SKIP = "skip", "Skip while the previous run is queued or active"
+
+
+class TaskSet(models.Model):
+    """A manifest's `set`: apply and prune only ever touch the tasks it owns."""
+
+    name = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# Fields that make up a task's spec, in manifest order. Everything else is status or bookkeeping.
+SPEC_FIELDS: tuple[str, ...] = (
+    "type",
+    "callable",
+    "args",
+    "kwargs",
+    "queue",
+    "enabled",
+    "cron",
+    "timezone",
+    "interval",
+    "repeat",
+    "at",
+    "timeout",
+    "result_ttl",
+    "failure_ttl",
+    "at_front",
+    "on_success",
+    "on_failure",
+    "on_stopped",
+    "retry_max",
+    "retry_backoff",
+    "misfire",
+    "overlap",
+    "description",
+)
+
+TYPE_FIELDS: dict[str, tuple[str, ...]] = {
+    TaskType.ONCE: ("at",),
+    TaskType.REPEATABLE: ("interval", "repeat", "at"),
+    TaskType.CRON: ("cron", "timezone"),
+}
+
+
+class Task(models.Model):
+    # --- spec ---
+    name = models.CharField(max_length=200, unique=True)
+    type = models.CharField(max_length=16, choices=TaskType.choices)
+    callable = models.CharField(max_length=1024, help_text="Dotted path, e.g. myapp.jobs.send_report")
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    queue = models.CharField(max_length=200, default="default")
+    enabled = models.BooleanField(default=True)
+    cron = models.CharField(max_length=200, blank=True, default="", help_text="CRON: 5 fields")
+    timezone = models.CharField(
+        max_length=64, blank=True, default="", help_text="CRON: IANA zone; blank = settings TIME_ZONE"
+    )
+    interval = models.PositiveIntegerField(null=True, blank=True, help_text="REPEATABLE: seconds")
+    repeat = models.PositiveIntegerField(null=True, blank=True, help_text="REPEATABLE: total runs; blank = forever")
+    at = models.DateTimeField(null=True, blank=True, help_text="ONCE: run time; REPEATABLE: first run")
+    timeout = models.PositiveIntegerField(null=True, blank=True, help_text="seconds; blank = default")
+    result_ttl = models.IntegerField(null=True, blank=True, help_text="seconds a result is kept")
+    failure_ttl = models.IntegerField(null=True, blank=True, help_text="seconds a failure is kept")
+    at_front = models.BooleanField(default=False)
+    on_success = models.CharField(max_length=1024, blank=True, default="")
+    on_failure = models.CharField(max_length=1024, blank=True, default="")
+    on_stopped = models.CharField(max_length=1024, blank=True, default="")
+    retry_max = models.PositiveSmallIntegerField(default=0)
+    retry_backoff = models.JSONField(default=list, blank=True, help_text="seconds between attempts")
+    misfire = models.CharField(max_length=16, choices=Misfire.choices, default=Misfire.RUN_ONCE)
+    overlap = models.CharField(max_length=16, choices=Overlap.choices, default=Overlap.ALLOW)
+    description = models.TextField(blank=True, default="")
+    task_set = models.ForeignKey(
+        TaskSet, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks",
+        help_text="The manifest set that owns this task; blank = made by hand",
+    )
+    spec_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # --- status (never part of the spec) ---
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    pending_job_id = models.CharField(max_length=255, blank=True, default="", editable=False)
+    occurrences = models.PositiveIntegerField(default=0, editable=False, help_text="occurrences planned")
+    last_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_status = models.CharField(max_length=16, blank=True, default="", editable=False)
+    run_count = models.PositiveIntegerField(default=0, editable=False)
+    success_count = models.PositiveIntegerField(default=0, editable=False)
+    failure_count = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["enabled", "next_run_at"], name="task_due_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    # --- spec helpers ---
+    def spec(self) -> dict[str, Any]:
+        """The spec as plain JSON-able data (times as ISO strings)."""
+        out: dict[str, Any] = {}
+        for f in SPEC_FIELDS:
+            v = getattr(self, f)
+            if isinstance(v, datetime):
+                v = v.astimezone(djtz.UTC).isoformat().replace("+00:00", "Z")
+            out[f] = v
+        return out
+
+    def compute_spec_hash(self) -> str:
+        blob = json.dumps(self.spec(), sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def effective_timezone(self) -> str:
+        from django.conf import settings
+
+        return self.timezone or str(getattr(settings, "TIME_ZONE", "UTC") or "UTC")
+
+    def next_occurrences(self, after: datetime, count: int = 1) -> list[datetime]:
+        """The next `count` planned run times strictly after `after` (schedule only, not status)."""
+        from scheduler_core.schedules import next_occurrences
+
+        return next_occurrences(
+            self.type,
+            after=after,
+            count=count,
+            cron=self.cron,
+            tz_name=self.effective_timezone(),
+            at=self.at or self.created_at,
+            interval=self.interval,
+            repeat=self.repeat,
+        )
+
+    # --- validation ---
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        try:
+            kind = TaskType(self.type)
+        except ValueError:
+            raise ValidationError({"type": f"unknown task type {self.type!r} (once, repeatable, cron)"}) from None
+        for other, fields in TYPE_FIELDS.items():
+            if other == kind:
+                continue
+            for f in fields:
+                if f in TYPE_FIELDS[kind]:
+                    continue
+                if getattr(self, f) not in (None, ""):
+                    errors[f] = f"{f} does not apply to a {kind.value} task"
+        errors.update(validate_schedule(self))
+        errors.update(validate_runtime(self))
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.spec_hash = self.compute_spec_hash()
+        super().save(*args, **kwargs)
+
+
+def validate_schedule(task: Task) -> dict[str, str]:
+    from scheduler_core.schedules import validate_cron, zone
+
+    errors: dict[str, str] = {}
+    if task.type == TaskType.CRON:
+        if not task.cron:
+            errors["cron"] = "a cron task needs a cron expression"
+        else:
+            try:
+                validate_cron(task.cron)
+            except TaskctlError as exc:
+                errors["cron"] = str(exc)
+        if task.timezone:
+            try:
+                zone(task.timezone)
+            except TaskctlError as exc:
+                errors["timezone"] = str(exc)
+    elif task.type == TaskType.REPEATABLE:
+        if not task.interval or task.interval <= 0:
+            errors["interval"] = "a repeatable task needs an interval > 0 seconds"
+        if task.repeat is not None and task.repeat < 1:
+            errors["repeat"] = "repeat must be >= 1 (omit it to repeat forever)"
+    elif task.type == TaskType.ONCE and task.at is None:
+        errors["at"] = "a once task needs `at`"
+    if not isinstance(task.retry_backoff, list) or not all(
+        isinstance(x, int) and x >= 0 for x in task.retry_backoff
+    ):
+        errors["retry_backoff"] = "retry_backoff must be a list of seconds >= 0"
+    return errors
+
+
+def validate_runtime(task: Task) -> dict[str, str]:
+    """Checks against settings and code: the callable imports and is allowed, the queue exists."""
+    from scheduler_core.callables import check_allowed, import_callable
+    from scheduler_core.conf import get_config
+
+    errors: dict[str, str] = {}
+    config = get_config()
+    for f in ("callable", "on_success", "on_failure", "on_stopped"):
+        path = getattr(task, f)
+        if not path:
+            continue
+        try:
+            check_allowed(path, config.allowed_callables)
+            import_callable(path)
+        except TaskctlError as exc:
+            errors[f] = str(exc)
+    try:
+        config.queue(task.queue)
+    except TaskctlError as exc:
+        errors["queue"] = str(exc)
+    if not isinstance(task.args, list):
+        errors["args"] = "args must be a list"
+    if not isinstance(task.kwargs, dict):
+        errors["kwargs"] = "kwargs must be a mapping"
+    return errors

@@ -1,0 +1,3 @@
+from taskctl.app import main
+
+main()

@@ -1,0 +1,89 @@
+"""Root Typer app: global options, the command groups, and the one place errors become exit codes.
+
+Django and redis are never imported here: `taskctl --help` must stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+
+from scheduler_core.errors import TaskctlError
+from taskctl import __version__, bootstrap
+from taskctl.commands import db, jobs, queues, scheduler, tasks, worker, workers
+
+app = typer.Typer(
+    name="taskctl",
+    help="Operate a database-backed Django task scheduler: tasks, workers, queues and jobs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=False,
+)
+for module in (db, tasks, worker, scheduler, queues, jobs, workers):
+    app.add_typer(module.app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"taskctl {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    settings: Annotated[
+        str | None, typer.Option("--settings", help="Django settings module (else TASKCTL_SETTINGS, …).")
+    ] = None,
+    pythonpath: Annotated[
+        str | None, typer.Option("--pythonpath", help="Directory prepended to sys.path.")
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for expected errors.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour in output.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    bootstrap.options.settings = settings
+    bootstrap.options.pythonpath = pythonpath
+    bootstrap.options.debug = debug
+    bootstrap.options.no_color = no_color or bool(os.environ.get("NO_COLOR"))
+
+
+def _fail(message: str, code: int) -> int:
+    sys.stderr.write(f"taskctl: error: {message}\n")
+    return code
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (DESIGN §2.3).
+
+    Typer's standalone mode already maps usage errors to 2 and Ctrl-C to 130; this adds the
+    project's error tree: one line on stderr and the class's exit code.
+    """
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        app(args=argv, prog_name="taskctl")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except KeyboardInterrupt:
+        return 130
+    except TaskctlError as exc:
+        if debug:
+            traceback.print_exc()
+        return _fail(str(exc), exc.exit_code)
+    except BrokenPipeError:
+        return 0
+    except Exception:
+        traceback.print_exc()
+        return _fail("internal error (a bug): please report the traceback above", 70)
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,77 @@
+"""Built-in standalone Django settings, used when no settings module is given.
+
+Everything comes from the environment (DESIGN §2.1):
+TASKCTL_DATABASE_URL, TASKCTL_BROKER_URL, TASKCTL_QUEUES, TASKCTL_TIME_ZONE.
+"""
+
+from __future__ import annotations
+
+import os
+
+import dj_database_url
+
+from scheduler_core.errors import ConfigurationError
+
+
+def _database(url: str) -> dict[str, object]:
+    try:
+        db = dict(dj_database_url.parse(url, conn_max_age=0))
+    except Exception as exc:  # dj-database-url raises several types for a bad URL
+        raise ConfigurationError(f"TASKCTL_DATABASE_URL: {exc}") from None
+    if not db.get("ENGINE"):
+        raise ConfigurationError("TASKCTL_DATABASE_URL: unsupported database URL scheme")
+    if "postgresql" in str(db["ENGINE"]):
+        # Fail within seconds when the server is down, rather than hang.
+        db.setdefault("OPTIONS", {})["connect_timeout"] = 3
+    if "sqlite" in str(db["ENGINE"]):
+        # Workers and the scheduler write from several processes: wait on a lock, do not fail.
+        db.setdefault("OPTIONS", {})["timeout"] = 20
+    return db
+
+
+SECRET_KEY = os.environ.get("TASKCTL_SECRET_KEY", "taskctl-standalone-not-secret")
+DEBUG = False
+USE_TZ = True
+TIME_ZONE = os.environ.get("TASKCTL_TIME_ZONE", "UTC")
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.admin",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "scheduler_core",
+]
+DATABASES = {"default": _database(os.environ.get("TASKCTL_DATABASE_URL", "sqlite:///taskctl.sqlite3"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+_queues = [q.strip() for q in os.environ.get("TASKCTL_QUEUES", "default").split(",") if q.strip()]
+SCHEDULER = {
+    "BROKER_URL": os.environ.get("TASKCTL_BROKER_URL", "redis://127.0.0.1:6379/0"),
+    "QUEUES": {name: {} for name in _queues},
+}
+if os.environ.get("TASKCTL_KEY_PREFIX"):
+    SCHEDULER["KEY_PREFIX"] = os.environ["TASKCTL_KEY_PREFIX"]
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["stderr"], "level": os.environ.get("TASKCTL_LOG_LEVEL", "WARNING")},
+}
+# Enough for the admin (checks run on migrate); taskctl itself serves no pages.
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]

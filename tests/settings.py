@@ -1,0 +1,45 @@
+"""Settings for the test suite: TASKCTL_TEST_DATABASE_URL (SQLite by default) and a real Redis."""
+
+from __future__ import annotations
+
+import os
+
+import dj_database_url
+
+_db_url = os.environ.get("TASKCTL_TEST_DATABASE_URL", "sqlite:///test-taskctl.sqlite3")
+SECRET_KEY = "tests"
+USE_TZ = True
+TIME_ZONE = "UTC"
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.admin",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "scheduler_core",
+]
+DATABASES = {"default": dj_database_url.parse(_db_url)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+SCHEDULER = {
+    "BROKER_URL": os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    "QUEUES": {"default": {}, "high": {}, "low": {}},
+}
+# Enough for the admin (checks run on migrate); taskctl itself serves no pages.
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
