@@ -1,0 +1,138 @@
+"""Broker connections from URLs, with fail-fast timeouts and masked passwords.
+
+Accepted URL forms:
+    redis://[[user]:password@]host[:port][/db]
+    rediss://...            TLS; query options ssl_ca_certs, ssl_certfile, ssl_keyfile,
+                            ssl_cert_reqs (required|optional|none), ssl_check_hostname
+    unix://[[user]:password@]/path/to/redis.sock[?db=N]
+    valkey://, valkeys://   the same as redis:// and rediss:// (Valkey speaks the protocol)
+    redis+sentinel://[[user]:password@]host1:26379,host2:26379/service[/db]
+                            the master of `service`, found through the listed sentinels
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from scheduler_core.errors import BrokerUnavailable, ConfigurationError
+
+if TYPE_CHECKING:
+    import redis
+
+_SCHEMES = {"redis", "rediss", "unix", "valkey", "valkeys", "redis+sentinel", "valkey+sentinel"}
+_lock = threading.Lock()
+_clients: dict[tuple[str, float], redis.Redis] = {}
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ***."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def _bool(value: str) -> bool:
+    return value.lower() in ("1", "true", "yes", "on")
+
+
+def parse_url(url: str, connect_timeout: float = 3.0) -> dict[str, Any]:
+    """Client keyword arguments for `url` (pure: no connection is made)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in _SCHEMES:
+        raise ConfigurationError(f"broker URL {mask_url(url)!r}: unsupported scheme {scheme!r}")
+    query = dict(parse_qsl(parts.query))
+    kw: dict[str, Any] = {
+        "socket_connect_timeout": float(query.pop("socket_connect_timeout", connect_timeout)),
+        "socket_timeout": float(query.pop("socket_timeout", 30.0)),
+        "health_check_interval": 30,
+        "retry_on_timeout": False,
+    }
+    if parts.username:
+        kw["username"] = unquote(parts.username)
+    if parts.password:
+        kw["password"] = unquote(parts.password)
+    try:
+        if scheme.endswith("+sentinel"):
+            hosts = []
+            for item in (parts.netloc.rsplit("@", 1)[-1]).split(","):
+                host, _, port = item.partition(":")
+                hosts.append((host, int(port or 26379)))
+            segs = [s for s in parts.path.split("/") if s]
+            if not segs:
+                raise ConfigurationError(f"broker URL {mask_url(url)!r}: no sentinel service name")
+            kw["sentinels"] = hosts
+            kw["service"] = segs[0]
+            kw["db"] = int(segs[1]) if len(segs) > 1 else int(query.pop("db", 0))
+            kw["kind"] = "sentinel"
+        elif scheme == "unix":
+            kw["unix_socket_path"] = parts.path
+            kw["db"] = int(query.pop("db", 0))
+            kw["kind"] = "unix"
+        else:
+            kw["host"] = parts.hostname or "127.0.0.1"
+            kw["port"] = parts.port or 6379
+            path = parts.path.strip("/")
+            kw["db"] = int(path) if path else int(query.pop("db", 0))
+            kw["kind"] = "tcp"
+            if scheme in ("rediss", "valkeys"):
+                kw["ssl"] = True
+                for key in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_ca_path"):
+                    if key in query:
+                        kw[key] = query.pop(key)
+                if "ssl_cert_reqs" in query:
+                    kw["ssl_cert_reqs"] = query.pop("ssl_cert_reqs")
+                if "ssl_check_hostname" in query:
+                    kw["ssl_check_hostname"] = _bool(query.pop("ssl_check_hostname"))
+    except ValueError as exc:
+        raise ConfigurationError(f"broker URL {mask_url(url)!r}: {exc}") from None
+    if query:
+        raise ConfigurationError(f"broker URL {mask_url(url)!r}: unknown option(s) {', '.join(sorted(query))}")
+    return kw
+
+
+def connect(url: str, connect_timeout: float = 3.0) -> redis.Redis:
+    """A new client for `url` (its own connection pool)."""
+    import redis
+    from redis.sentinel import Sentinel
+
+    kw = parse_url(url, connect_timeout)
+    kw["decode_responses"] = True
+    kind = kw.pop("kind")
+    if kind == "sentinel":
+        sentinels = kw.pop("sentinels")
+        service = kw.pop("service")
+        sentinel_kw = {k: kw[k] for k in ("socket_connect_timeout", "socket_timeout") if k in kw}
+        sentinel = Sentinel(sentinels, sentinel_kwargs=sentinel_kw, **kw)
+        return sentinel.master_for(service)
+    return redis.Redis(**kw)
+
+
+def get_client(url: str, connect_timeout: float = 3.0) -> redis.Redis:
+    """A shared client per URL for this process (redis-py pools are fork-aware)."""
+    key = (url, connect_timeout)
+    client = _clients.get(key)
+    if client is None:
+        with _lock:
+            client = _clients.get(key)
+            if client is None:
+                client = _clients[key] = connect(url, connect_timeout)
+    return client
+
+
+def reset_clients() -> None:
+    with _lock:
+        for c in _clients.values():
+            c.close()
+        _clients.clear()
+
+
+def check(url: str, connect_timeout: float = 3.0) -> None:
+    """PING the broker; BrokerUnavailable (exit 69) when it does not answer."""
+    import redis
+
+    try:
+        get_client(url, connect_timeout).ping()
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise BrokerUnavailable(f"broker {mask_url(url)} unreachable: {exc}") from None

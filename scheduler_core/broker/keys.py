@@ -1,0 +1,105 @@
+"""The broker's key layout: the one place that names Redis keys.
+
+Every per-queue key carries the queue name as a Redis Cluster hash tag (`{default}`), so each
+multi-key Lua script touches one slot:
+
+    <prefix>:{<queue>}:scheduled   ZSET  job id -> due time (epoch seconds)
+    <prefix>:{<queue>}:queued      LIST  job ids; workers pop from the left, at_front pushes left
+    <prefix>:{<queue>}:active      ZSET  job id -> lease deadline (renewed by heartbeats)
+    <prefix>:{<queue>}:finished    ZSET  job id -> expiry time (+inf: kept forever)
+    <prefix>:{<queue>}:failed      ZSET  job id -> expiry time
+    <prefix>:{<queue>}:canceled    ZSET  job id -> expiry time
+    <prefix>:{<queue>}:job:<id>    HASH  the job record (scheduler_core.jobs)
+    <prefix>:{<queue>}:signal      LIST  wake-up tokens for idle workers (bounded to 1,000; emptied
+                                   when a claim finds the queue empty). Workers block on BLPOP
+                                   over the signal lists of all their queues, then claim with a
+                                   script, so a job moves queued -> active in one atomic step.
+
+Cross-queue keys (one slot each, never used together with per-queue keys in a script):
+
+    <prefix>:workers               ZSET  worker name -> last heartbeat
+    <prefix>:worker:<name>         HASH  the worker record
+    <prefix>:commands              pub/sub channel for worker commands
+    <prefix>:scheduler:lock        STRING the leader scheduler's token, with a TTL
+    <prefix>:scheduler:wake        pub/sub channel: a task changed, plan now
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+REGISTRIES: tuple[str, ...] = ("scheduled", "queued", "active", "finished", "failed", "canceled")
+TERMINAL: tuple[str, ...] = ("finished", "failed", "canceled")
+
+
+@dataclass(frozen=True)
+class QueueKeys:
+    prefix: str
+    queue: str
+
+    @cached_property
+    def base(self) -> str:
+        return f"{self.prefix}:{{{self.queue}}}"
+
+    @cached_property
+    def job_prefix(self) -> str:
+        return f"{self.base}:job:"
+
+    def job(self, job_id: str) -> str:
+        return self.job_prefix + job_id
+
+    def registry(self, name: str) -> str:
+        return f"{self.base}:{name}"
+
+    @cached_property
+    def signal(self) -> str:
+        return f"{self.base}:signal"
+
+    @cached_property
+    def scheduled(self) -> str:
+        return self.registry("scheduled")
+
+    @cached_property
+    def queued(self) -> str:
+        return self.registry("queued")
+
+    @cached_property
+    def active(self) -> str:
+        return self.registry("active")
+
+    @cached_property
+    def finished(self) -> str:
+        return self.registry("finished")
+
+    @cached_property
+    def failed(self) -> str:
+        return self.registry("failed")
+
+    @cached_property
+    def canceled(self) -> str:
+        return self.registry("canceled")
+
+
+@dataclass(frozen=True)
+class GlobalKeys:
+    prefix: str
+
+    @property
+    def workers(self) -> str:
+        return f"{self.prefix}:workers"
+
+    def worker(self, name: str) -> str:
+        return f"{self.prefix}:worker:{name}"
+
+    @property
+    def commands(self) -> str:
+        return f"{self.prefix}:commands"
+
+    @property
+    def scheduler_lock(self) -> str:
+        return f"{self.prefix}:scheduler:lock"
+
+    @property
+    def scheduler_wake(self) -> str:
+        return f"{self.prefix}:scheduler:wake"

@@ -1,0 +1,21 @@
+-- Claim the next job: queued -> active, with a lease. The job is in exactly one registry at
+-- every instant: there is no hand-off list in between.
+-- Returns {id, field, value, ...} of the job record, or false when queued is empty.
+-- KEYS: 1 queued list, 2 active zset, 3 signal list
+-- ARGV: 1 now, 2 lease deadline, 3 worker name, 4 job key prefix
+while true do
+  local id = redis.call('LPOP', KEYS[1])
+  if not id then
+    redis.call('DEL', KEYS[3])  -- nothing left: stale wake-up tokens would only spin workers
+    return false
+  end
+  local jk = ARGV[4] .. id
+  if redis.call('EXISTS', jk) == 1 then
+    redis.call('ZADD', KEYS[2], ARGV[2], id)
+    redis.call('HSET', jk, 'status', 'active', 'started_at', ARGV[1], 'worker', ARGV[3])
+    local out = redis.call('HGETALL', jk)
+    table.insert(out, 1, id)
+    return out
+  end
+  -- a record deleted while queued: drop the dangling id and go on
+end

@@ -1,0 +1,45 @@
+-- Move a job out of `active` into a terminal registry (finished | failed | canceled), then
+-- optionally claim the next job in the same round trip.
+-- A job that is no longer active (its lease was taken by the reaper, or it was deleted) is not
+-- touched: the first outcome recorded wins, so a job is never in two registries.
+-- KEYS: 1 active zset, 2 target zset, 3 job hash, 4 queued list, 5 signal list
+-- ARGV: 1 id, 2 now, 3 ttl (-1 forever, 0 delete now), 4 claim next ("1"|"0"), 5 lease deadline,
+--       6 worker name, 7 job key prefix, 8.. field, value pairs
+local done = 0
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  done = 1
+  local ttl = tonumber(ARGV[3])
+  if ttl == 0 then
+    redis.call('DEL', KEYS[3])
+  else
+    if #ARGV >= 8 then
+      redis.call('HSET', KEYS[3], unpack(ARGV, 8))
+    end
+    if ttl < 0 then
+      redis.call('ZADD', KEYS[2], '+inf', ARGV[1])
+      redis.call('PERSIST', KEYS[3])
+    else
+      redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + ttl, ARGV[1])
+      redis.call('EXPIRE', KEYS[3], ttl)
+    end
+  end
+end
+if ARGV[4] ~= '1' then
+  return {done}
+end
+while true do
+  local id = redis.call('LPOP', KEYS[4])
+  if not id then
+    redis.call('DEL', KEYS[5])
+    return {done}
+  end
+  local jk = ARGV[7] .. id
+  if redis.call('EXISTS', jk) == 1 then
+    redis.call('ZADD', KEYS[1], ARGV[5], id)
+    redis.call('HSET', jk, 'status', 'active', 'started_at', ARGV[2], 'worker', ARGV[6])
+    local out = redis.call('HGETALL', jk)
+    table.insert(out, 1, id)
+    table.insert(out, 1, done)
+    return out
+  end
+end

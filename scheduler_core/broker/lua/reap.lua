@@ -1,0 +1,36 @@
+-- Recover jobs whose lease expired (their worker died): back to queued while retries remain,
+-- else to failed with the reason. Returns {id, outcome, ...}.
+-- KEYS: 1 active zset, 2 failed zset, 3 queued list, 4 signal list
+-- ARGV: 1 now, 2 limit, 3 job key prefix, 4 default failure ttl
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for _, id in ipairs(ids) do
+  redis.call('ZREM', KEYS[1], id)
+  local jk = ARGV[3] .. id
+  if redis.call('EXISTS', jk) == 1 then
+    local left = tonumber(redis.call('HGET', jk, 'retries_left') or '0') or 0
+    if left > 0 then
+      redis.call('HSET', jk, 'status', 'queued', 'enqueued_at', ARGV[1], 'retries_left', left - 1,
+        'exc_type', 'WorkerLost', 'exc_message', 'worker lost (lease expired); retrying')
+      redis.call('HINCRBY', jk, 'attempt', 1)
+      redis.call('RPUSH', KEYS[3], id)
+      redis.call('LPUSH', KEYS[4], '1')
+      table.insert(out, id)
+      table.insert(out, 'requeued')
+    else
+      local ttl = tonumber(redis.call('HGET', jk, 'failure_ttl') or ARGV[4]) or tonumber(ARGV[4])
+      redis.call('HSET', jk, 'status', 'failed', 'ended_at', ARGV[1], 'exc_type', 'WorkerLost',
+        'exc_message', 'worker lost (lease expired)')
+      if ttl < 0 then
+        redis.call('ZADD', KEYS[2], '+inf', id)
+      else
+        redis.call('ZADD', KEYS[2], tonumber(ARGV[1]) + math.max(ttl, 1), id)
+        redis.call('EXPIRE', jk, math.max(ttl, 1))
+      end
+      table.insert(out, id)
+      table.insert(out, 'failed')
+    end
+  end
+end
+redis.call('LTRIM', KEYS[4], 0, 999)
+return out

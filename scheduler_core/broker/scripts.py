@@ -1,0 +1,53 @@
+"""The Lua scripts in broker/lua/, loaded once per client and run by SHA."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import redis
+    from redis.commands.core import Script
+
+NAMES = (
+    "enqueue",
+    "promote",
+    "claim",
+    "finish",
+    "retry",
+    "cancel",
+    "requeue",
+    "delete",
+    "reap",
+)
+
+
+@cache
+def source(name: str) -> str:
+    return resources.files("scheduler_core.broker").joinpath("lua", f"{name}.lua").read_text()
+
+
+class Scripts:
+    """Registered scripts for one client; `Script` objects reload themselves after SCRIPT FLUSH."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.enqueue: Script = client.register_script(source("enqueue"))
+        self.promote: Script = client.register_script(source("promote"))
+        self.claim: Script = client.register_script(source("claim"))
+        self.finish: Script = client.register_script(source("finish"))
+        self.retry: Script = client.register_script(source("retry"))
+        self.cancel: Script = client.register_script(source("cancel"))
+        self.requeue: Script = client.register_script(source("requeue"))
+        self.delete: Script = client.register_script(source("delete"))
+        self.reap: Script = client.register_script(source("reap"))
+
+
+_scripts: dict[int, Scripts] = {}
+
+
+def scripts_for(client: redis.Redis) -> Scripts:
+    s = _scripts.get(id(client))
+    if s is None:
+        s = _scripts[id(client)] = Scripts(client)
+    return s

@@ -1,0 +1,180 @@
+"""The job record: fields, and its JSON-only encoding to a Redis hash.
+
+Arguments, results and meta are JSON: a broker write can never become code execution. Times are
+epoch seconds (floats) in the hash and aware UTC datetimes in the Python API.
+"""
+
+from __future__ import annotations
+
+import orjson
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from scheduler_core.errors import NotSerializable
+
+
+class JobStatus(str, Enum):
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    ACTIVE = "active"
+    FINISHED = "finished"
+    FAILED = "failed"
+    STOPPED = "stopped"  # ended by a stop command; kept in the failed registry
+    CANCELED = "canceled"
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Attempts after the first failure, and the wait before each (the last wait repeats)."""
+
+    max: int
+    backoff: tuple[int, ...] = (0,)
+
+    def delay(self, attempt: int) -> int:
+        """Seconds to wait before retry number `attempt` (1-based)."""
+        if not self.backoff:
+            return 0
+        return self.backoff[min(attempt, len(self.backoff)) - 1]
+
+
+# orjson: ~10x faster than the stdlib on the enqueue hot path. Datetimes, dataclasses and
+# subclasses of builtins are refused rather than silently turned into strings.
+_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def dumps(value: Any, what: str) -> bytes:
+    """Encode `value` as JSON or raise NotSerializable naming `what`."""
+    try:
+        return orjson.dumps(value, option=_STRICT)
+    except TypeError as exc:
+        raise NotSerializable(f"{what} must be JSON-serialisable: {exc}") from None
+
+
+loads = orjson.loads
+
+
+def _ts(value: str | None) -> datetime | None:
+    return datetime.fromtimestamp(float(value), UTC) if value else None
+
+
+def _int(value: str | None, default: int = 0) -> int:
+    return int(value) if value not in (None, "") else default
+
+
+@dataclass
+class Job:
+    id: str
+    queue: str
+    callable: str
+    args: list[Any] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    status: JobStatus = JobStatus.QUEUED
+    created_at: datetime | None = None
+    enqueued_at: datetime | None = None
+    due_at: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    timeout: int = 300
+    result_ttl: int = 86400
+    failure_ttl: int = 604800
+    at_front: bool = False
+    result: Any = None
+    result_is_repr: bool = False
+    exc_type: str = ""
+    exc_message: str = ""
+    traceback: str = ""
+    worker: str = ""
+    task_id: int | None = None
+    occurrence: datetime | None = None
+    on_success: str = ""
+    on_failure: str = ""
+    on_stopped: str = ""
+    retries_left: int = 0
+    backoff: list[int] = field(default_factory=list)
+    attempt: int = 1
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_fields(cls, job_id: str, queue: str, h: dict[str, str]) -> Job:
+        """Build a Job from its hash (HGETALL with decoded responses).
+
+        The hash holds `spec` (JSON: what to run and how, written once at enqueue) and flat
+        fields for the state that scripts change (status, times, worker, attempts, outcome)."""
+        spec: dict[str, Any] = loads(h["spec"]) if h.get("spec") else {}
+        result: Any = loads(h["result"]) if "result" in h else None
+        created = spec.get("created_at")
+        occurrence = spec.get("occurrence")
+        return cls(
+            id=job_id,
+            queue=queue,
+            callable=spec.get("callable", ""),
+            args=spec.get("args", []),
+            kwargs=spec.get("kwargs", {}),
+            status=JobStatus(h.get("status", "queued")),
+            created_at=datetime.fromtimestamp(created, UTC) if created else None,
+            enqueued_at=_ts(h.get("enqueued_at")),
+            due_at=_ts(h.get("due_at")),
+            started_at=_ts(h.get("started_at")),
+            ended_at=_ts(h.get("ended_at")),
+            timeout=int(spec.get("timeout", 300)),
+            result_ttl=int(spec.get("result_ttl", 86400)),
+            failure_ttl=_int(h.get("failure_ttl"), 604800),
+            at_front=h.get("at_front") == "1",
+            result=result,
+            result_is_repr=h.get("result_repr") == "1",
+            exc_type=h.get("exc_type", ""),
+            exc_message=h.get("exc_message", ""),
+            traceback=h.get("traceback", ""),
+            worker=h.get("worker", ""),
+            task_id=spec.get("task_id"),
+            occurrence=datetime.fromtimestamp(occurrence, UTC) if occurrence else None,
+            on_success=spec.get("on_success", ""),
+            on_failure=spec.get("on_failure", ""),
+            on_stopped=spec.get("on_stopped", ""),
+            retries_left=_int(h.get("retries_left")),
+            backoff=spec.get("backoff", []),
+            attempt=_int(h.get("attempt"), 1),
+            meta=spec.get("meta", {}),
+        )
+
+    @classmethod
+    def fetch(cls, job_id: str, queue: str | None = None) -> Job:
+        """Load a job by id, from `queue` or else from any configured queue; NotFound if none has it."""
+        from scheduler_core.queues import find_job
+
+        return find_job(job_id, queue)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for output (times as datetimes; render turns them into ISO-8601 UTC)."""
+        return {
+            "id": self.id,
+            "queue": self.queue,
+            "status": self.status.value,
+            "callable": self.callable,
+            "args": self.args,
+            "kwargs": self.kwargs,
+            "created_at": self.created_at,
+            "enqueued_at": self.enqueued_at,
+            "due_at": self.due_at,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "duration": (self.ended_at - self.started_at).total_seconds()
+            if self.ended_at and self.started_at
+            else None,
+            "timeout": self.timeout,
+            "result_ttl": self.result_ttl,
+            "failure_ttl": self.failure_ttl,
+            "worker": self.worker or None,
+            "attempt": self.attempt,
+            "retries_left": self.retries_left,
+            "result": self.result,
+            "result_is_repr": self.result_is_repr,
+            "exc_type": self.exc_type or None,
+            "exc_message": self.exc_message or None,
+            "traceback": self.traceback or None,
+            "task_id": self.task_id,
+            "occurrence": self.occurrence,
+            "meta": self.meta,
+        }

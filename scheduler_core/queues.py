@@ -1,0 +1,363 @@
+"""Queue: enqueue jobs and read or change the six registries. Every move is one atomic Lua call.
+
+Worker-side moves (claim, complete, retry, reap) live in scheduler_core.lifecycle.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any
+
+from scheduler_core.broker.keys import REGISTRIES, TERMINAL, QueueKeys
+from scheduler_core.callables import check_allowed, dotted_path
+from scheduler_core.conf import SchedulerConfig, get_config
+from scheduler_core.errors import InvalidInput, NotFound, UsageError
+from scheduler_core.jobs import Job, JobStatus, Retry, dumps
+
+if TYPE_CHECKING:
+    import redis
+
+    from scheduler_core.broker.scripts import Scripts
+
+_BATCH = 500  # jobs per script call
+_BATCHES_PER_ROUND_TRIP = 10
+
+
+@dataclass
+class JobCall:
+    """One job to enqueue: what to call and how (used by enqueue_many and the scheduler)."""
+
+    func: Callable[..., Any] | str
+    args: Sequence[Any] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    job_id: str | None = None
+    at: datetime | float | None = None  # a datetime or epoch seconds; None = now
+    timeout: int | None = None
+    result_ttl: int | None = None
+    failure_ttl: int | None = None
+    at_front: bool = False
+    retry: Retry | None = None
+    on_success: str = ""
+    on_failure: str = ""
+    on_stopped: str = ""
+    meta: dict[str, Any] | None = None
+    task_id: int | None = None
+    occurrence: datetime | None = None
+
+
+def _epoch(value: datetime | float) -> float:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise InvalidInput(f"time {value.isoformat()} has no timezone")
+        return value.timestamp()
+    return float(value)
+
+
+class Queue:
+    def __init__(self, name: str, broker_url: str, config: SchedulerConfig) -> None:
+        self.name = name
+        self.broker_url = broker_url
+        self.config = config
+        self.keys = QueueKeys(config.key_prefix, name)
+
+    def __repr__(self) -> str:
+        return f"Queue({self.name!r})"
+
+    @cached_property
+    def connection(self) -> redis.Redis:
+        from scheduler_core.broker.connection import get_client
+
+        return get_client(self.broker_url, self.config.connect_timeout)
+
+    @property
+    def scripts(self) -> Scripts:
+        from scheduler_core.broker.scripts import scripts_for
+
+        return scripts_for(self.connection)
+
+    # ----- enqueue -----
+    def enqueue(self, func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> Job:
+        """Enqueue `func(*args, **kwargs)` now. Options: use `enqueue_call`."""
+        return self.enqueue_call(JobCall(func, args, kwargs))
+
+    def enqueue_at(self, when: datetime, func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> Job:
+        return self.enqueue_call(JobCall(func, args, kwargs, at=when))
+
+    def enqueue_in(self, delay: timedelta | float, func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> Job:
+        seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+        return self.enqueue_call(JobCall(func, args, kwargs, at=time.time() + seconds))
+
+    def enqueue_call(self, call: JobCall, *, now: float | None = None) -> Job:
+        """Enqueue one job; returns it (an existing id is left alone: idempotent)."""
+        return self.enqueue_many((call,), now=now)[0]
+
+    def enqueue_many(self, calls: Iterable[JobCall], *, now: float | None = None) -> list[Job]:
+        """Enqueue many jobs: one script call per 500 jobs, pipelined 10 calls a round trip.
+
+        A round trip is sent from a helper thread while the next one is prepared, so Redis
+        works while Python encodes."""
+        t = time.time() if now is None else now
+        k = self.keys
+        keys = [k.queued, k.scheduled, k.signal]
+        script = self.scripts.enqueue
+        pipe = self.connection.pipeline(transaction=False)
+        jobs: list[Job] = []
+        argv: list[Any] = [k.job_prefix]
+        batches = 0
+        in_flight: Future[Any] | None = None
+        for call in calls:
+            jobs.append(self._prepare(call, t, argv))
+            if len(jobs) % _BATCH == 0:
+                script(keys=keys, args=argv, client=pipe)
+                argv = [k.job_prefix]
+                batches += 1
+                if batches % _BATCHES_PER_ROUND_TRIP == 0:
+                    if in_flight is not None:
+                        in_flight.result()
+                    in_flight = _sender().submit(pipe.execute)
+                    pipe = self.connection.pipeline(transaction=False)
+        if len(argv) > 1:
+            script(keys=keys, args=argv, client=pipe)
+        if in_flight is not None:
+            in_flight.result()
+        pipe.execute()
+        return jobs
+
+    def _prepare(self, call: JobCall, now: float, argv: list[Any]) -> Job:
+        """Validate one call, append its script arguments to `argv`, and return its Job."""
+        path = call.func if isinstance(call.func, str) else dotted_path(call.func)
+        if "." not in path:
+            raise InvalidInput(f"callable {path!r} is not a dotted path")
+        if self.config.allowed_callables:
+            check_allowed(path, self.config.allowed_callables)
+        due = now if call.at is None else _epoch(call.at)
+        scheduled = due > now
+        job_id = call.job_id or os.urandom(16).hex()
+        cfg = self.config
+        timeout = cfg.default_timeout if call.timeout is None else call.timeout
+        result_ttl = cfg.default_result_ttl if call.result_ttl is None else call.result_ttl
+        failure_ttl = cfg.default_failure_ttl if call.failure_ttl is None else call.failure_ttl
+        args = list(call.args)
+        kwargs = dict(call.kwargs)
+        # The immutable part of the record is one JSON field: one encode per job, few script args.
+        spec: dict[str, Any] = {
+            "callable": path, "args": args, "kwargs": kwargs, "created_at": now,
+            "timeout": timeout, "result_ttl": result_ttl,
+        }  # fmt: skip
+        if call.retry is not None and call.retry.max > 0:
+            spec["backoff"] = list(call.retry.backoff)
+        if call.on_success:
+            spec["on_success"] = call.on_success
+        if call.on_failure:
+            spec["on_failure"] = call.on_failure
+        if call.on_stopped:
+            spec["on_stopped"] = call.on_stopped
+        if call.meta:
+            spec["meta"] = call.meta
+        if call.task_id is not None:
+            spec["task_id"] = call.task_id
+        if call.occurrence is not None:
+            spec["occurrence"] = call.occurrence.timestamp()
+        if scheduled:
+            mode = "S" if call.at_front else "s"
+        else:
+            mode = "f" if call.at_front else "q"
+        retries = call.retry.max if call.retry is not None and call.retry.max > 0 else ""
+        argv += [job_id, mode, repr(due), failure_ttl, retries, dumps(spec, "job arguments")]
+        return Job(
+            id=job_id,
+            queue=self.name,
+            callable=path,
+            args=args,
+            kwargs=kwargs,
+            status=JobStatus.SCHEDULED if scheduled else JobStatus.QUEUED,
+            timeout=timeout,
+            result_ttl=result_ttl,
+            failure_ttl=failure_ttl,
+            at_front=call.at_front,
+            task_id=call.task_id,
+        )
+
+    # ----- reading -----
+    def count(self, registry: str, *, now: float | None = None) -> int:
+        return self.counts(now=now)[_check_registry(registry)]
+
+    def counts(self, *, now: float | None = None) -> dict[str, int]:
+        """All six registry sizes in one round trip (expired terminal entries are not counted)."""
+        pipe = self.connection.pipeline(transaction=False)
+        self.add_counts(pipe, time.time() if now is None else now)
+        return dict(zip(REGISTRIES, pipe.execute(), strict=True))
+
+    def add_counts(self, pipe: Any, now: float) -> None:
+        """Queue the six count commands on `pipe` (used to count several queues in one round trip)."""
+        k = self.keys
+        pipe.zcard(k.scheduled)
+        pipe.llen(k.queued)
+        pipe.zcard(k.active)
+        for name in TERMINAL:
+            pipe.zcount(k.registry(name), f"({now}", "+inf")
+
+    def job_ids(self, registry: str, *, offset: int = 0, limit: int = 50, now: float | None = None) -> list[str]:
+        """One page of ids, O(page): queued in pick-up order, scheduled by due time, the others newest first."""
+        registry = _check_registry(registry)
+        key = self.keys.registry(registry)
+        r = self.connection
+        if registry == "queued":
+            return list(r.lrange(key, offset, offset + limit - 1))
+        if registry in ("scheduled", "active"):
+            return list(r.zrange(key, offset, offset + limit - 1))
+        t = time.time() if now is None else now
+        return list(r.zrevrangebyscore(key, "+inf", f"({t}", start=offset, num=limit))
+
+    def jobs(self, registry: str, *, offset: int = 0, limit: int = 50) -> list[Job]:
+        return self.fetch_many(self.job_ids(registry, offset=offset, limit=limit))
+
+    def fetch_many(self, ids: Sequence[str]) -> list[Job]:
+        pipe = self.connection.pipeline(transaction=False)
+        for job_id in ids:
+            pipe.hgetall(self.keys.job(job_id))
+        return [Job.from_fields(i, self.name, h) for i, h in zip(ids, pipe.execute(), strict=True) if h]
+
+    def fetch_job(self, job_id: str) -> Job | None:
+        h = self.connection.hgetall(self.keys.job(job_id))
+        return Job.from_fields(job_id, self.name, h) if h else None
+
+    def registry_of(self, job_id: str) -> str | None:
+        """Which registry holds `job_id` (None if none)."""
+        k = self.keys
+        pipe = self.connection.pipeline(transaction=False)
+        pipe.zscore(k.scheduled, job_id)
+        pipe.lpos(k.queued, job_id)
+        pipe.zscore(k.active, job_id)
+        for name in TERMINAL:
+            pipe.zscore(k.registry(name), job_id)
+        for name, hit in zip(REGISTRIES, pipe.execute(), strict=True):
+            if hit is not None:
+                return name
+        return None
+
+    # ----- operator moves -----
+    def promote_due(self, *, now: float | None = None, limit: int = 1000) -> int:
+        """Move due scheduled jobs to queued, in batches of `limit`; returns how many moved."""
+        t = time.time() if now is None else now
+        k = self.keys
+        total = 0
+        while True:
+            moved = int(self.scripts.promote(keys=[k.scheduled, k.queued, k.signal], args=[repr(t), limit, k.job_prefix]))
+            total += moved
+            if moved < limit:
+                return total
+
+    def next_due(self) -> float | None:
+        """Epoch seconds of the earliest scheduled job, or None."""
+        first = self.connection.zrange(self.keys.scheduled, 0, 0, withscores=True)
+        return float(first[0][1]) if first else None
+
+    def cancel(self, job_id: str, *, now: float | None = None) -> bool:
+        """Cancel a queued or scheduled job; False when it is in neither."""
+        k = self.keys
+        t = time.time() if now is None else now
+        job = self.fetch_job(job_id)
+        ttl = job.failure_ttl if job else self.config.default_failure_ttl
+        done = self.scripts.cancel(keys=[k.queued, k.scheduled, k.canceled, k.job(job_id)], args=[job_id, repr(t), ttl])
+        return bool(done)
+
+    def requeue(self, job_id: str, *, now: float | None = None) -> bool:
+        """Put a failed or canceled job back in queued."""
+        k = self.keys
+        t = time.time() if now is None else now
+        done = self.scripts.requeue(keys=[k.failed, k.canceled, k.queued, k.job(job_id), k.signal], args=[job_id, repr(t)])
+        return int(done) == 1
+
+    def requeue_all(self, registry: str = "failed", *, now: float | None = None) -> int:
+        if registry not in ("failed", "canceled"):
+            raise InvalidInput(f"only failed or canceled jobs can be requeued, not {registry!r}")
+        n = 0
+        while True:
+            ids = self.connection.zrange(self.keys.registry(registry), 0, 499)
+            if not ids:
+                return n
+            n += sum(self.requeue(i, now=now) for i in ids)
+
+    def delete(self, job_id: str) -> bool:
+        """Delete a job that is not running; UsageError for an active one."""
+        k = self.keys
+        keys = [k.registry(r) for r in REGISTRIES] + [k.job(job_id)]
+        done = int(self.scripts.delete(keys=keys, args=[job_id]))
+        if done == -1:
+            raise UsageError(f"job {job_id} is running: stop it first (taskctl jobs stop {job_id})")
+        return done == 1
+
+    def clear(self, registry: str) -> int:
+        """Delete every job in a registry (not active: running jobs are stopped, not cleared)."""
+        registry = _check_registry(registry)
+        if registry == "active":
+            raise InvalidInput("the active registry cannot be cleared: stop the jobs instead")
+        key = self.keys.registry(registry)
+        r = self.connection
+        n = 0
+        while True:
+            ids = r.lrange(key, 0, 999) if registry == "queued" else r.zrange(key, 0, 999)
+            if not ids:
+                return n
+            pipe = r.pipeline(transaction=True)
+            if registry == "queued":
+                pipe.ltrim(key, len(ids), -1)
+            else:
+                pipe.zrem(key, *ids)
+            pipe.delete(*(self.keys.job(i) for i in ids))
+            pipe.execute()
+            n += len(ids)
+
+    def prune(self, *, now: float | None = None) -> int:
+        """Drop expired entries from the terminal registries (their records expired by TTL)."""
+        t = time.time() if now is None else now
+        pipe = self.connection.pipeline(transaction=False)
+        for name in TERMINAL:
+            pipe.zremrangebyscore(self.keys.registry(name), "-inf", t)
+        return int(sum(pipe.execute()))
+
+
+@cache
+def _sender() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="taskctl-enqueue")
+
+
+def _check_registry(name: str) -> str:
+    if name not in REGISTRIES:
+        raise InvalidInput(f"unknown registry {name!r} (one of: {', '.join(REGISTRIES)})")
+    return name
+
+
+_queues: dict[tuple[int, str], Queue] = {}
+
+
+def get_queue(name: str = "default") -> Queue:
+    """The configured queue `name`; UnknownQueue (exit 3) when it is not in settings."""
+    config = get_config()
+    key = (id(config), name)
+    q = _queues.get(key)
+    if q is None:
+        qc = config.queue(name)
+        q = _queues[key] = Queue(name, qc.broker_url, config)
+    return q
+
+
+def all_queues() -> list[Queue]:
+    return [get_queue(name) for name in get_config().queues]
+
+
+def find_job(job_id: str, queue: str | None = None) -> Job:
+    """Find a job by id in `queue`, else in every configured queue (one pipeline per broker)."""
+    candidates = [get_queue(queue)] if queue else all_queues()
+    for q in candidates:
+        job = q.fetch_job(job_id)
+        if job is not None:
+            return job
+    raise NotFound(f"job {job_id!r} not found" + (f" in queue {queue!r}" if queue else ""))
