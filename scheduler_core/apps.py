@@ -5,3 +5,8 @@ class SchedulerCoreConfig(AppConfig):
     name = "scheduler_core"
     verbose_name = "Scheduler"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from scheduler_core.planning import connect_signals
+
+        connect_signals()

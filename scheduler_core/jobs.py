@@ -6,16 +6,18 @@ epoch seconds (floats) in the hash and aware UTC datetimes in the Python API.
 
 from __future__ import annotations
 
-import orjson
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
+import orjson
+
 from scheduler_core.errors import NotSerializable
 
 
-class JobStatus(str, Enum):
+class JobStatus(str, Enum):  # noqa: UP042 (str() of a member must stay as it is)
     SCHEDULED = "scheduled"
     QUEUED = "queued"
     ACTIVE = "active"
@@ -45,11 +47,27 @@ _STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | o
 
 
 def dumps(value: Any, what: str) -> bytes:
-    """Encode `value` as JSON or raise NotSerializable naming `what`."""
+    """Encode `value` as JSON or raise NotSerializable naming `what`.
+
+    NaN and infinities are refused too: orjson would write them as null, silently."""
     try:
-        return orjson.dumps(value, option=_STRICT)
+        out = orjson.dumps(value, option=_STRICT)
     except TypeError as exc:
         raise NotSerializable(f"{what} must be JSON-serialisable: {exc}") from None
+    if b"null" in out and _non_finite(value):
+        raise NotSerializable(f"{what} must be JSON-serialisable: NaN and infinity are not JSON")
+    return out
+
+
+def _non_finite(value: Any) -> bool:
+    """Whether a float NaN / inf hides in `value` (walked only when the output holds a null)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_non_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_non_finite(v) for v in value)
+    return False
 
 
 loads = orjson.loads

@@ -21,13 +21,17 @@ def _pairs(flat: Sequence[Any]) -> dict[str, str]:
 
 
 
-def claim(queue: Queue, worker: str, *, now: float | None = None) -> Job | None:
-    """Move the next queued job to active for `worker`; None when the queue is empty."""
+def claim(queue: Queue, worker: str, *, now: float | None = None, client: Any = None) -> Job | None:
+    """Move the next queued job to active for `worker`; None when the queue is empty.
+
+    `client`: anything with redis-py's `evalsha` / `script_load` (the worker passes a dedicated
+    connection); default: the queue's client."""
     t = time.time() if now is None else now
     k = queue.keys
     out = queue.scripts.claim(
         keys=[k.queued, k.active, k.signal],
         args=[repr(t), repr(t + queue.config.lease_ttl), worker, k.job_prefix],
+        client=client,
     )
     if not out:
         return None
@@ -43,12 +47,12 @@ def claim_first(queues: Sequence[Queue], worker: str, *, now: float | None = Non
     return None
 
 
-def wait_for_work(queues: Sequence[Queue], timeout: float) -> bool:
+def wait_for_work(queues: Sequence[Queue], timeout: float, *, client: Any = None) -> bool:
     """Block until a job may be waiting in one of `queues` (or `timeout` seconds pass)."""
     if not queues:
         time.sleep(timeout)
         return False
-    conn = queues[0].connection
+    conn = queues[0].connection if client is None else client
     return conn.blpop([q.keys.signal for q in queues], timeout=max(timeout, 0.01)) is not None
 
 
@@ -77,6 +81,7 @@ def complete(
     worker: str,
     claim_next: bool = False,
     now: float | None = None,
+    client: Any = None,
 ) -> tuple[bool, Job | None]:
     """Record the outcome (active -> terminal registry) and, if asked, claim the next job from the
     same queue in the same round trip. Returns (recorded, next job). `recorded` is False when the
@@ -93,6 +98,7 @@ def complete(
             job.id, repr(t), ttl, "1" if claim_next else "0", repr(t + queue.config.lease_ttl),
             worker, k.job_prefix, *fields,
         ],
+        client=client,
     )  # fmt: skip
     recorded = bool(int(out[0]))
     if len(out) > 1:
@@ -100,7 +106,9 @@ def complete(
     return recorded, None
 
 
-def retry_later(queue: Queue, job: Job, delay: float, fields: dict[str, Any], *, now: float | None = None) -> bool:
+def retry_later(
+    queue: Queue, job: Job, delay: float, fields: dict[str, Any], *, now: float | None = None
+) -> bool:
     """A failed attempt with retries left: active -> scheduled, due after `delay` seconds."""
     t = time.time() if now is None else now
     k = queue.keys
@@ -110,7 +118,8 @@ def retry_later(queue: Queue, job: Job, delay: float, fields: dict[str, Any], *,
     ]  # fmt: skip
     for key, value in fields.items():
         flat += [key, value]
-    return bool(queue.scripts.retry(keys=[k.active, k.scheduled, k.job(job.id)], args=[job.id, repr(t + delay), *flat]))
+    keys = [k.active, k.scheduled, k.job(job.id)]
+    return bool(queue.scripts.retry(keys=keys, args=[job.id, repr(t + delay), *flat]))
 
 
 def renew_leases(queue: Queue, job_ids: Sequence[str], *, now: float | None = None) -> None:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone as djtz
 
 from scheduler_core.errors import TaskctlError
 
@@ -141,7 +140,7 @@ class Task(models.Model):
         for f in SPEC_FIELDS:
             v = getattr(self, f)
             if isinstance(v, datetime):
-                v = v.astimezone(djtz.UTC).isoformat().replace("+00:00", "Z")
+                v = v.astimezone(UTC).isoformat().replace("+00:00", "Z")
             out[f] = v
         return out
 
@@ -175,7 +174,7 @@ class Task(models.Model):
         try:
             kind = TaskType(self.type)
         except ValueError:
-            raise ValidationError({"type": f"unknown task type {self.type!r} (once, repeatable, cron)"}) from None
+            return  # clean_fields already reports a type outside the choices: one message per field
         for other, fields in TYPE_FIELDS.items():
             if other == kind:
                 continue
@@ -212,14 +211,15 @@ def validate_schedule(task: Task) -> dict[str, str]:
             except TaskctlError as exc:
                 errors["timezone"] = str(exc)
     elif task.type == TaskType.REPEATABLE:
-        if not task.interval or task.interval <= 0:
+        # Negative values are left to the PositiveIntegerField validators (one message per field).
+        if task.interval is None or task.interval == 0:
             errors["interval"] = "a repeatable task needs an interval > 0 seconds"
-        if task.repeat is not None and task.repeat < 1:
+        if task.repeat == 0:
             errors["repeat"] = "repeat must be >= 1 (omit it to repeat forever)"
     elif task.type == TaskType.ONCE and task.at is None:
         errors["at"] = "a once task needs `at`"
     if not isinstance(task.retry_backoff, list) or not all(
-        isinstance(x, int) and x >= 0 for x in task.retry_backoff
+        isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in task.retry_backoff
     ):
         errors["retry_backoff"] = "retry_backoff must be a list of seconds >= 0"
     return errors

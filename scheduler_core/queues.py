@@ -12,12 +12,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from scheduler_core.broker.keys import REGISTRIES, TERMINAL, QueueKeys
 from scheduler_core.callables import check_allowed, dotted_path
 from scheduler_core.conf import SchedulerConfig, get_config
-from scheduler_core.errors import InvalidInput, NotFound, UsageError
+from scheduler_core.errors import InvalidInput, NotFound, NotSerializable, UsageError
 from scheduler_core.jobs import Job, JobStatus, Retry, dumps
 
 if TYPE_CHECKING:
@@ -89,7 +89,9 @@ class Queue:
     def enqueue_at(self, when: datetime, func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> Job:
         return self.enqueue_call(JobCall(func, args, kwargs, at=when))
 
-    def enqueue_in(self, delay: timedelta | float, func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> Job:
+    def enqueue_in(
+        self, delay: timedelta | float, func: Callable[..., Any] | str, *args: Any, **kwargs: Any
+    ) -> Job:
         seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
         return self.enqueue_call(JobCall(func, args, kwargs, at=time.time() + seconds))
 
@@ -100,33 +102,33 @@ class Queue:
     def enqueue_many(self, calls: Iterable[JobCall], *, now: float | None = None) -> list[Job]:
         """Enqueue many jobs: one script call per 500 jobs, pipelined 10 calls a round trip.
 
-        A round trip is sent from a helper thread while the next one is prepared, so Redis
-        works while Python encodes."""
+        Every call is validated and encoded before anything is sent, so a bad one (not JSON, not
+        a dotted path, not allowed) writes nothing. Each round trip is then sent from a helper
+        thread while the next one is packed, so Redis works while Python packs."""
         t = time.time() if now is None else now
         k = self.keys
-        keys = [k.queued, k.scheduled, k.signal]
-        script = self.scripts.enqueue
-        pipe = self.connection.pipeline(transaction=False)
         jobs: list[Job] = []
+        batches: list[list[Any]] = []
         argv: list[Any] = [k.job_prefix]
-        batches = 0
-        in_flight: Future[Any] | None = None
         for call in calls:
             jobs.append(self._prepare(call, t, argv))
             if len(jobs) % _BATCH == 0:
-                script(keys=keys, args=argv, client=pipe)
+                batches.append(argv)
                 argv = [k.job_prefix]
-                batches += 1
-                if batches % _BATCHES_PER_ROUND_TRIP == 0:
-                    if in_flight is not None:
-                        in_flight.result()
-                    in_flight = _sender().submit(pipe.execute)
-                    pipe = self.connection.pipeline(transaction=False)
         if len(argv) > 1:
-            script(keys=keys, args=argv, client=pipe)
+            batches.append(argv)
+        keys = [k.queued, k.scheduled, k.signal]
+        script = self.scripts.enqueue
+        in_flight: Future[Any] | None = None
+        for start in range(0, len(batches), _BATCHES_PER_ROUND_TRIP):
+            pipe = self.connection.pipeline(transaction=False)
+            for batch in batches[start : start + _BATCHES_PER_ROUND_TRIP]:
+                script(keys=keys, args=batch, client=pipe)
+            if in_flight is not None:
+                in_flight.result()
+            in_flight = _sender().submit(pipe.execute)
         if in_flight is not None:
             in_flight.result()
-        pipe.execute()
         return jobs
 
     def _prepare(self, call: JobCall, now: float, argv: list[Any]) -> Job:
@@ -164,12 +166,13 @@ class Queue:
             spec["task_id"] = call.task_id
         if call.occurrence is not None:
             spec["occurrence"] = call.occurrence.timestamp()
-        if scheduled:
-            mode = "S" if call.at_front else "s"
-        else:
-            mode = "f" if call.at_front else "q"
+        mode = ("S" if call.at_front else "s") if scheduled else ("f" if call.at_front else "q")
         retries = call.retry.max if call.retry is not None and call.retry.max > 0 else ""
-        argv += [job_id, mode, repr(due), failure_ttl, retries, dumps(spec, "job arguments")]
+        try:
+            encoded = dumps(spec, "job arguments")
+        except NotSerializable:
+            raise NotSerializable(_not_json(path, args, kwargs, call.meta)) from None
+        argv += [job_id, mode, repr(due), failure_ttl, retries, encoded]
         return Job(
             id=job_id,
             queue=self.name,
@@ -203,17 +206,20 @@ class Queue:
         for name in TERMINAL:
             pipe.zcount(k.registry(name), f"({now}", "+inf")
 
-    def job_ids(self, registry: str, *, offset: int = 0, limit: int = 50, now: float | None = None) -> list[str]:
-        """One page of ids, O(page): queued in pick-up order, scheduled by due time, the others newest first."""
+    def job_ids(
+        self, registry: str, *, offset: int = 0, limit: int = 50, now: float | None = None
+    ) -> list[str]:
+        """One page of ids, O(log n + page): queued in pick-up order, scheduled by due time, active
+        by lease deadline, the terminal ones newest (latest expiry) first, expired entries left out."""
         registry = _check_registry(registry)
         key = self.keys.registry(registry)
         r = self.connection
         if registry == "queued":
-            return list(r.lrange(key, offset, offset + limit - 1))
+            return cast("list[str]", r.lrange(key, offset, offset + limit - 1))
         if registry in ("scheduled", "active"):
-            return list(r.zrange(key, offset, offset + limit - 1))
+            return cast("list[str]", r.zrange(key, offset, offset + limit - 1))
         t = time.time() if now is None else now
-        return list(r.zrevrangebyscore(key, "+inf", f"({t}", start=offset, num=limit))
+        return cast("list[str]", r.zrevrangebyscore(key, "+inf", f"({t}", start=offset, num=limit))
 
     def jobs(self, registry: str, *, offset: int = 0, limit: int = 50) -> list[Job]:
         return self.fetch_many(self.job_ids(registry, offset=offset, limit=limit))
@@ -225,11 +231,12 @@ class Queue:
         return [Job.from_fields(i, self.name, h) for i, h in zip(ids, pipe.execute(), strict=True) if h]
 
     def fetch_job(self, job_id: str) -> Job | None:
-        h = self.connection.hgetall(self.keys.job(job_id))
+        h = cast("dict[str, str]", self.connection.hgetall(self.keys.job(job_id)))
         return Job.from_fields(job_id, self.name, h) if h else None
 
     def registry_of(self, job_id: str) -> str | None:
-        """Which registry holds `job_id` (None if none)."""
+        """Which registry holds `job_id` (None if none). A terminal entry past its expiry still
+        counts until `prune` drops it (views show old jobs with injected clocks)."""
         k = self.keys
         pipe = self.connection.pipeline(transaction=False)
         pipe.zscore(k.scheduled, job_id)
@@ -249,9 +256,11 @@ class Queue:
         k = self.keys
         total = 0
         while True:
-            moved = int(self.scripts.promote(keys=[k.scheduled, k.queued, k.signal], args=[repr(t), limit, k.job_prefix]))
-            total += moved
-            if moved < limit:
+            moved, examined = self.scripts.promote(
+                keys=[k.scheduled, k.queued, k.signal], args=[repr(t), limit, k.job_prefix]
+            )
+            total += int(moved)
+            if int(examined) < limit:
                 return total
 
     def next_due(self) -> float | None:
@@ -263,27 +272,36 @@ class Queue:
         """Cancel a queued or scheduled job; False when it is in neither."""
         k = self.keys
         t = time.time() if now is None else now
-        job = self.fetch_job(job_id)
-        ttl = job.failure_ttl if job else self.config.default_failure_ttl
-        done = self.scripts.cancel(keys=[k.queued, k.scheduled, k.canceled, k.job(job_id)], args=[job_id, repr(t), ttl])
+        ttl = self.config.default_failure_ttl  # used only when the record names no failure_ttl
+        keys = [k.queued, k.scheduled, k.canceled, k.job(job_id)]
+        done = self.scripts.cancel(keys=keys, args=[job_id, repr(t), ttl])
         return bool(done)
 
     def requeue(self, job_id: str, *, now: float | None = None) -> bool:
         """Put a failed or canceled job back in queued."""
         k = self.keys
         t = time.time() if now is None else now
-        done = self.scripts.requeue(keys=[k.failed, k.canceled, k.queued, k.job(job_id), k.signal], args=[job_id, repr(t)])
+        keys = [k.failed, k.canceled, k.queued, k.job(job_id), k.signal]
+        done = self.scripts.requeue(keys=keys, args=[job_id, repr(t)])
         return int(done) == 1
 
     def requeue_all(self, registry: str = "failed", *, now: float | None = None) -> int:
         if registry not in ("failed", "canceled"):
             raise InvalidInput(f"only failed or canceled jobs can be requeued, not {registry!r}")
+        k = self.keys
+        t = time.time() if now is None else now
         n = 0
         while True:
-            ids = self.connection.zrange(self.keys.registry(registry), 0, 499)
+            # every id read is removed from the registry by its script, so this loop ends
+            ids = cast("list[str]", self.connection.zrange(k.registry(registry), 0, 499))
             if not ids:
                 return n
-            n += sum(self.requeue(i, now=now) for i in ids)
+            pipe = self.connection.pipeline(transaction=False)
+            for i in ids:
+                self.scripts.requeue(
+                    keys=[k.failed, k.canceled, k.queued, k.job(i), k.signal], args=[i, repr(t)], client=pipe
+                )
+            n += sum(1 for done in pipe.execute() if int(done) == 1)
 
     def delete(self, job_id: str) -> bool:
         """Delete a job that is not running; UsageError for an active one."""
@@ -300,20 +318,13 @@ class Queue:
         if registry == "active":
             raise InvalidInput("the active registry cannot be cleared: stop the jobs instead")
         key = self.keys.registry(registry)
-        r = self.connection
+        kind = "list" if registry == "queued" else "zset"
         n = 0
         while True:
-            ids = r.lrange(key, 0, 999) if registry == "queued" else r.zrange(key, 0, 999)
-            if not ids:
+            removed = int(self.scripts.clear(keys=[key], args=[kind, self.keys.job_prefix, 1000]))
+            if not removed:
                 return n
-            pipe = r.pipeline(transaction=True)
-            if registry == "queued":
-                pipe.ltrim(key, len(ids), -1)
-            else:
-                pipe.zrem(key, *ids)
-            pipe.delete(*(self.keys.job(i) for i in ids))
-            pipe.execute()
-            n += len(ids)
+            n += removed
 
     def prune(self, *, now: float | None = None) -> int:
         """Drop expired entries from the terminal registries (their records expired by TTL)."""
@@ -325,8 +336,27 @@ class Queue:
 
 
 @cache
-def _sender() -> ThreadPoolExecutor:
+def _sender_for(pid: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="taskctl-enqueue")
+
+
+def _sender() -> ThreadPoolExecutor:
+    """The helper thread that sends bulk-enqueue round trips, one per process: a forked child
+    inherits the parent's executor without its thread, and a submit to it would never run."""
+    return _sender_for(os.getpid())
+
+
+def _not_json(path: str, args: list[Any], kwargs: dict[str, Any], meta: dict[str, Any] | None) -> str:
+    """Name the first value of a call that JSON cannot carry (only on the error path)."""
+    items: list[tuple[str, Any]] = [(f"argument {i + 1}", a) for i, a in enumerate(args)]
+    items += [(f"keyword argument {name!r}", v) for name, v in kwargs.items()]
+    items += [("meta", meta)]
+    for label, value in items:
+        try:
+            dumps(value, label)
+        except NotSerializable as exc:
+            return f"{path}: {exc} (arguments must be JSON: str, int, float, bool, None, list, dict)"
+    return f"{path}: job arguments must be JSON-serialisable"
 
 
 def _check_registry(name: str) -> str:

@@ -23,6 +23,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
+    # Plain help and usage errors: Typer's Rich formatting imports Rich, Markdown and Pygments
+    # (~0.5 s), which would make `taskctl --help` slow. Sub-apps inherit this from the root.
+    rich_markup_mode=None,
 )
 for module in (db, tasks, worker, scheduler, queues, jobs, workers):
     app.add_typer(module.app)

@@ -47,6 +47,7 @@ def setup_django() -> None:
         sys.path.insert(0, os.getcwd())
     module = resolve_settings_module(options.settings)
     os.environ["DJANGO_SETTINGS_MODULE"] = module
+    _import_settings(module)
     import django
     from django.core.exceptions import ImproperlyConfigured
 
@@ -54,16 +55,31 @@ def setup_django() -> None:
         django.setup()
     except ConfigurationError:
         raise
-    except ModuleNotFoundError as exc:
-        raise ConfigurationError(f"settings module {module!r} cannot be imported: {exc}") from None
     except ImproperlyConfigured as exc:
         raise ConfigurationError(f"settings {module!r}: {exc}") from None
-    except ImportError as exc:
-        raise ConfigurationError(f"settings module {module!r} cannot be imported: {exc}") from None
     from scheduler_core.conf import get_config
 
     get_config()  # validate SCHEDULER now, so a bad setting is exit 78 before any work
     _ready = True
+
+
+def _import_settings(module: str) -> None:
+    """Import the settings module ahead of Django, so any failure in it is one line, exit 78."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ConfigurationError:
+        raise
+    except SyntaxError as exc:
+        where = f"{exc.filename}:{exc.lineno}" if exc.filename else module
+        raise ConfigurationError(f"settings module {module!r}: {where}: {exc.msg}") from None
+    except ImportError as exc:
+        raise ConfigurationError(f"settings module {module!r} cannot be imported: {exc}") from None
+    except Exception as exc:
+        raise ConfigurationError(
+            f"settings module {module!r} failed to load: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 def check_database() -> None:

@@ -165,3 +165,36 @@ def info(message: str) -> None:
 
 def warn(message: str) -> None:
     sys.stderr.write(f"taskctl: warning: {message}\n")
+
+
+def align_right(t: Any, fields: Sequence[str], columns: Sequence[tuple[str, str]]) -> Any:
+    """Right-align the named columns of a table made by `table` (numbers read better so)."""
+    return tune(t, columns, right=fields)
+
+
+def tune(
+    t: Any, columns: Sequence[tuple[str, str]], *, right: Sequence[str] = (), nowrap: Sequence[str] = ()
+) -> Any:
+    """Adjust a table made by `table`: right-align `right` columns; keep `nowrap` columns on one
+    line (the others wrap to fit the terminal)."""
+    for i, (field, _) in enumerate(columns):
+        if field in right:
+            t.columns[i].justify = "right"
+        if field in nowrap:
+            t.columns[i].no_wrap = True
+            t.columns[i].overflow = "ellipsis"
+    return t
+
+
+def live(frames: Iterable[Any]) -> None:
+    """Show each renderable of `frames` in place on a TTY (Rich Live), until `frames` ends."""
+    from rich.live import Live
+
+    with Live(console=console(), auto_refresh=False, transient=False) as view:
+        for frame in frames:
+            view.update(frame, refresh=True)
+
+
+def compact_json(value: Any) -> str:
+    """`value` as one line of JSON (for args, kwargs and results in table and plain output)."""
+    return json.dumps(_jsonable(value), separators=(",", ":"), ensure_ascii=False)

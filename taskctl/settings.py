@@ -7,17 +7,26 @@ TASKCTL_DATABASE_URL, TASKCTL_BROKER_URL, TASKCTL_QUEUES, TASKCTL_TIME_ZONE.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import dj_database_url
 
 from scheduler_core.errors import ConfigurationError
 
 
-def _database(url: str) -> dict[str, object]:
+def _database(url: str) -> dict[str, Any]:
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if not scheme:
+        raise ConfigurationError("TASKCTL_DATABASE_URL: not a URL (expected sqlite:///PATH or postgres://…)")
     try:
-        db = dict(dj_database_url.parse(url, conn_max_age=0))
+        db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
     except Exception as exc:  # dj-database-url raises several types for a bad URL
-        raise ConfigurationError(f"TASKCTL_DATABASE_URL: {exc}") from None
+        if "unknown" in str(exc).lower() and "scheme" in str(exc).lower():
+            raise ConfigurationError(
+                f"TASKCTL_DATABASE_URL: unsupported scheme {scheme!r} (expected sqlite:///PATH or postgres://…)"
+            ) from None
+        # Not the URL itself: it may hold a password.
+        raise ConfigurationError(f"TASKCTL_DATABASE_URL ({scheme}://…): {exc}") from None
     if not db.get("ENGINE"):
         raise ConfigurationError("TASKCTL_DATABASE_URL: unsupported database URL scheme")
     if "postgresql" in str(db["ENGINE"]):

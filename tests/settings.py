@@ -24,6 +24,16 @@ SCHEDULER = {
     "BROKER_URL": os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     "QUEUES": {"default": {}, "high": {}, "low": {}},
 }
+# Process tests start real workers / schedulers: they pass the test's prefix and fast timings here.
+for _env, _key in (
+    ("TASKCTL_KEY_PREFIX", "KEY_PREFIX"),
+    ("TASKCTL_LEASE_TTL", "LEASE_TTL"),
+    ("TASKCTL_HEARTBEAT_INTERVAL", "HEARTBEAT_INTERVAL"),
+    ("TASKCTL_SCHEDULER_LOCK_TTL", "SCHEDULER_LOCK_TTL"),
+    ("TASKCTL_SCHEDULER_INTERVAL", "SCHEDULER_INTERVAL"),
+):
+    if os.environ.get(_env):
+        SCHEDULER[_key] = os.environ[_env]
 # Enough for the admin (checks run on migrate); taskctl itself serves no pages.
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -43,3 +53,4 @@ TEMPLATES = [
         },
     }
 ]
+ROOT_URLCONF = "tests.urls"

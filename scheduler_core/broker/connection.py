@@ -12,9 +12,8 @@ Accepted URL forms:
 
 from __future__ import annotations
 
-import re
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from scheduler_core.errors import BrokerUnavailable, ConfigurationError
@@ -27,9 +26,23 @@ _lock = threading.Lock()
 _clients: dict[tuple[str, float], redis.Redis] = {}
 
 
+_CERT_REQS = ("required", "optional", "none")
+
+
 def mask_url(url: str) -> str:
-    """The URL with any password replaced by ***."""
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+    """The URL with any password replaced by ***.
+
+    The credentials end at the LAST `@` before the query, so a password holding an unescaped
+    `@`, `/` or `:` is still hidden whole (a URL parser would split it elsewhere)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    at = rest.rfind("@", 0, cut)
+    if at < 0:
+        return url
+    user, colon, _ = rest[:at].partition(":")
+    return f"{scheme}://{user}{colon}***{rest[at:]}" if colon else url
 
 
 def _bool(value: str) -> bool:
@@ -47,7 +60,6 @@ def parse_url(url: str, connect_timeout: float = 3.0) -> dict[str, Any]:
         "socket_connect_timeout": float(query.pop("socket_connect_timeout", connect_timeout)),
         "socket_timeout": float(query.pop("socket_timeout", 30.0)),
         "health_check_interval": 30,
-        "retry_on_timeout": False,
     }
     if parts.username:
         kw["username"] = unquote(parts.username)
@@ -82,30 +94,44 @@ def parse_url(url: str, connect_timeout: float = 3.0) -> dict[str, Any]:
                     if key in query:
                         kw[key] = query.pop(key)
                 if "ssl_cert_reqs" in query:
-                    kw["ssl_cert_reqs"] = query.pop("ssl_cert_reqs")
+                    reqs = query.pop("ssl_cert_reqs").lower()
+                    if reqs not in _CERT_REQS:
+                        choices = ", ".join(_CERT_REQS)
+                        raise ValueError(f"ssl_cert_reqs must be one of {choices}, not {reqs!r}")
+                    kw["ssl_cert_reqs"] = reqs
                 if "ssl_check_hostname" in query:
                     kw["ssl_check_hostname"] = _bool(query.pop("ssl_check_hostname"))
     except ValueError as exc:
         raise ConfigurationError(f"broker URL {mask_url(url)!r}: {exc}") from None
     if query:
-        raise ConfigurationError(f"broker URL {mask_url(url)!r}: unknown option(s) {', '.join(sorted(query))}")
+        unknown = ", ".join(sorted(query))
+        raise ConfigurationError(f"broker URL {mask_url(url)!r}: unknown option(s) {unknown}")
     return kw
 
 
-def connect(url: str, connect_timeout: float = 3.0) -> redis.Redis:
-    """A new client for `url` (its own connection pool)."""
+def connect(url: str, connect_timeout: float = 3.0, *, socket_timeout: float | None = None) -> redis.Redis:
+    """A new client for `url` (its own connection pool).
+
+    One immediate retry and no backoff: a stale pooled connection is replaced transparently, and
+    an unreachable broker fails after about 2 x `connect_timeout` instead of redis-py's default
+    exponential-backoff retries (which took ~5 s against a closed port)."""
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
     from redis.sentinel import Sentinel
 
     kw = parse_url(url, connect_timeout)
+    if socket_timeout is not None:
+        kw["socket_timeout"] = socket_timeout
     kw["decode_responses"] = True
+    kw["retry"] = Retry(NoBackoff(), 1)
     kind = kw.pop("kind")
     if kind == "sentinel":
         sentinels = kw.pop("sentinels")
         service = kw.pop("service")
         sentinel_kw = {k: kw[k] for k in ("socket_connect_timeout", "socket_timeout") if k in kw}
-        sentinel = Sentinel(sentinels, sentinel_kwargs=sentinel_kw, **kw)
-        return sentinel.master_for(service)
+        sentinel = Sentinel(sentinels, sentinel_kwargs=sentinel_kw, **kw)  # type: ignore[no-untyped-call]
+        return cast("redis.Redis", sentinel.master_for(service))  # type: ignore[no-untyped-call]
     return redis.Redis(**kw)
 
 
@@ -129,10 +155,20 @@ def reset_clients() -> None:
 
 
 def check(url: str, connect_timeout: float = 3.0) -> None:
-    """PING the broker; BrokerUnavailable (exit 69) when it does not answer."""
+    """PING the broker on a fresh connection with short timeouts; BrokerUnavailable (exit 69)
+    when it does not answer, refuses the credentials or is not a Redis server at all."""
     import redis
 
+    client = connect(url, connect_timeout, socket_timeout=connect_timeout)
     try:
-        get_client(url, connect_timeout).ping()
+        client.ping()
+    except redis.AuthenticationError as exc:
+        raise BrokerUnavailable(f"broker {mask_url(url)} refused the credentials: {exc}") from None
+    except redis.ResponseError as exc:  # NOAUTH and friends
+        raise BrokerUnavailable(f"broker {mask_url(url)} refused the connection: {exc}") from None
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         raise BrokerUnavailable(f"broker {mask_url(url)} unreachable: {exc}") from None
+    except redis.RedisError as exc:  # e.g. a port that speaks another protocol
+        raise BrokerUnavailable(f"broker {mask_url(url)} did not answer as Redis: {exc}") from None
+    finally:
+        client.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -20,6 +21,8 @@ NAMES = (
     "requeue",
     "delete",
     "reap",
+    "clear",
+    "snapshot",
 )
 
 
@@ -41,13 +44,17 @@ class Scripts:
         self.requeue: Script = client.register_script(source("requeue"))
         self.delete: Script = client.register_script(source("delete"))
         self.reap: Script = client.register_script(source("reap"))
+        self.clear: Script = client.register_script(source("clear"))
+        self.snapshot: Script = client.register_script(source("snapshot"))
 
 
-_scripts: dict[int, Scripts] = {}
+# Keyed by the client object itself (weakly), not by id(): an id can be reused by a new client
+# for another URL once the old one is gone, and its scripts would then run on the old server.
+_scripts: weakref.WeakKeyDictionary[redis.Redis, Scripts] = weakref.WeakKeyDictionary()
 
 
 def scripts_for(client: redis.Redis) -> Scripts:
-    s = _scripts.get(id(client))
+    s = _scripts.get(client)
     if s is None:
-        s = _scripts[id(client)] = Scripts(client)
+        s = _scripts[client] = Scripts(client)
     return s

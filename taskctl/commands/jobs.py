@@ -1,7 +1,258 @@
-"""`taskctl jobs`: Inspect and act on jobs."""
+"""`taskctl jobs`: list, show, enqueue, requeue, cancel, stop and delete jobs (broker only, no DB)."""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import typer
 
+from taskctl import bootstrap
+from taskctl.render import Format, OutputOption
+
 app = typer.Typer(name="jobs", help="Inspect and act on jobs.", no_args_is_help=True)
+
+# The time shown in `jobs list` depends on the registry: when it is due, queued, started or ended.
+_TIME_FIELD = {
+    "scheduled": "due_at",
+    "queued": "enqueued_at",
+    "active": "started_at",
+    "finished": "ended_at",
+    "failed": "ended_at",
+    "canceled": "ended_at",
+}
+_TEXT_FIELDS = ("args", "kwargs", "result", "meta")
+
+
+def _json_text(value: Any) -> str:
+    from taskctl.render import compact_json
+
+    return compact_json(value)
+
+
+def _acted(fmt: Format | None, action: str, job_id: str, queue: str, message: str, **extra: Any) -> None:
+    """The result of an action: a document for json / yaml, else one line on stderr."""
+    from taskctl.render import emit_object, info, resolve
+
+    if resolve(fmt) in (Format.json, Format.yaml):
+        emit_object(fmt, "job-action", {"action": action, "id": job_id, "queue": queue, **extra})
+    else:
+        info(message)
+
+
+@app.command("list")
+def list_jobs(
+    queue: Annotated[str, typer.Argument(help="The queue.")],
+    registry: Annotated[
+        str,
+        typer.Option("--registry", "-r", help="scheduled | queued | active | finished | failed | canceled"),
+    ] = "queued",
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10000, help="Jobs per page.")] = 50,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Jobs to skip.")] = 0,
+    output: Format | None = OutputOption,
+) -> None:
+    """One page of a registry's jobs: queued in pick-up order, scheduled by due time, others newest first."""
+    from scheduler_core.inspect import job_page
+    from taskctl.render import emit, resolve
+
+    bootstrap.setup_django()
+    records, total = job_page(queue, registry, offset=offset, limit=limit)
+    fmt = resolve(output)
+    if fmt in (Format.json, Format.yaml):
+        extra = {"queue": queue, "registry": registry, "offset": offset, "limit": limit, "total": total}
+        emit(fmt, "jobs", "jobs", records, [], extra=extra)
+        return
+    when = _TIME_FIELD[registry]
+    for r in records:
+        r["args"] = _json_text(r["args"])
+        r["kwargs"] = _json_text(r["kwargs"])
+        r["time"] = r[when]
+    columns = [
+        ("id", "id"),
+        ("status", "status"),
+        ("callable", "callable"),
+        ("args", "args"),
+        ("kwargs", "kwargs"),
+        ("time", when.replace("_at", "")),
+        ("worker", "worker"),
+        ("attempt", "attempt"),
+    ]
+    title = (
+        f"{registry} jobs of {queue}: {offset + 1}-{offset + len(records)} of {total}" if records else None
+    )
+    emit(fmt, "jobs", "jobs", records, columns, title=title)
+
+
+@app.command("show")
+def show(
+    job_id: Annotated[str, typer.Argument(metavar="ID", help="The job id.")],
+    queue: Annotated[str | None, typer.Option("--queue", "-q", help="Look only in this queue.")] = None,
+    output: Format | None = OutputOption,
+) -> None:
+    """Everything about one job: call, status, times, worker, result or traceback, task and occurrence."""
+    from scheduler_core.inspect import job_detail
+    from taskctl.render import emit_object, resolve
+
+    bootstrap.setup_django()
+    detail = job_detail(job_id, queue)
+    fmt = resolve(output)
+    if fmt not in (Format.json, Format.yaml):
+        for f in _TEXT_FIELDS:
+            detail[f] = _json_text(detail[f])
+        if detail["traceback"] is None:
+            detail.pop("traceback")
+    emit_object(fmt, "job", detail)
+
+
+@app.command("enqueue")
+def enqueue(
+    callable_path: Annotated[str, typer.Argument(metavar="CALLABLE", help="Dotted path, e.g. myapp.jobs.f")],
+    args: Annotated[
+        list[str] | None, typer.Argument(metavar="[ARG]...", help="JSON if it parses, else text.")
+    ] = None,
+    kwarg: Annotated[
+        list[str] | None, typer.Option("--kwarg", "-k", metavar="K=V", help="Keyword argument.")
+    ] = None,
+    queue: Annotated[str, typer.Option("--queue", "-q", help="Queue to enqueue to.")] = "default",
+    at: Annotated[str | None, typer.Option("--at", help="Run at this ISO-8601 time (with offset).")] = None,
+    in_: Annotated[str | None, typer.Option("--in", help="Run after this delay: 90s, 15m, 2h, 1d.")] = None,
+    output: Format | None = OutputOption,
+) -> None:
+    """Enqueue one job now (or at / in a given time); prints its id."""
+    import sys
+    import time
+
+    from scheduler_core.errors import UsageError
+    from scheduler_core.inspect import broker_errors
+    from scheduler_core.job_input import (
+        check_callable,
+        parse_duration,
+        parse_instant,
+        parse_kwargs,
+        parse_value,
+    )
+    from scheduler_core.queues import JobCall, get_queue
+    from taskctl.render import emit_object, resolve
+
+    if at is not None and in_ is not None:
+        raise UsageError("give --at or --in, not both")
+    bootstrap.setup_django()
+    q = get_queue(queue)
+    call = JobCall(
+        check_callable(callable_path),
+        [parse_value(a) for a in args or []],
+        parse_kwargs(kwarg or []),
+        at=parse_instant(at) if at is not None else (time.time() + parse_duration(in_) if in_ else None),
+    )
+    with broker_errors(q.broker_url):
+        job = q.enqueue_call(call)
+    fmt = resolve(output)
+    if fmt in (Format.json, Format.yaml):
+        emit_object(fmt, "job", job.to_dict())
+    else:
+        sys.stdout.write(job.id + "\n")
+
+
+@app.command("requeue")
+def requeue(
+    job_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="A failed or canceled job.")] = None,
+    all_failed: Annotated[
+        str | None, typer.Option("--all-failed", metavar="QUEUE", help="Requeue every failed job of QUEUE.")
+    ] = None,
+    queue: Annotated[
+        str | None, typer.Option("--queue", "-q", help="Look for ID only in this queue.")
+    ] = None,
+    output: Format | None = OutputOption,
+) -> None:
+    """Put a failed or canceled job back in its queue (or every failed job of a queue)."""
+    from scheduler_core.errors import InvalidInput, UsageError
+    from scheduler_core.inspect import broker_errors
+    from scheduler_core.queues import find_job, get_queue
+
+    if (job_id is None) == (all_failed is None):
+        raise UsageError("give a job ID or --all-failed QUEUE (one of them)")
+    bootstrap.setup_django()
+    if all_failed is not None:
+        q = get_queue(all_failed)
+        with broker_errors(q.broker_url):
+            n = q.requeue_all("failed")
+        _acted(
+            output,
+            "requeued",
+            "*",
+            all_failed,
+            f"requeued {n} failed job(s) of queue {all_failed!r}",
+            count=n,
+        )
+        return
+    assert job_id is not None
+    with broker_errors(get_queue(queue).broker_url if queue else None):
+        job = find_job(job_id, queue)
+        if not get_queue(job.queue).requeue(job_id):
+            raise InvalidInput(
+                f"job {job_id} is {job.status.value}: only failed or canceled jobs can be requeued"
+            )
+    _acted(output, "requeued", job_id, job.queue, f"requeued job {job_id} (queue {job.queue!r})")
+
+
+@app.command("cancel")
+def cancel(
+    job_id: Annotated[str, typer.Argument(metavar="ID", help="A queued or scheduled job.")],
+    queue: Annotated[str | None, typer.Option("--queue", "-q", help="Look only in this queue.")] = None,
+    output: Format | None = OutputOption,
+) -> None:
+    """Cancel a job that has not started (queued or scheduled)."""
+    from scheduler_core.errors import InvalidInput
+    from scheduler_core.inspect import broker_errors
+    from scheduler_core.queues import find_job, get_queue
+
+    bootstrap.setup_django()
+    with broker_errors(get_queue(queue).broker_url if queue else None):
+        job = find_job(job_id, queue)
+        if not get_queue(job.queue).cancel(job_id):
+            raise InvalidInput(
+                f"job {job_id} is {job.status.value}: only queued or scheduled jobs can be canceled"
+            )
+    _acted(output, "canceled", job_id, job.queue, f"canceled job {job_id} (queue {job.queue!r})")
+
+
+@app.command("stop")
+def stop(
+    job_id: Annotated[str, typer.Argument(metavar="ID", help="A running job.")],
+    queue: Annotated[str | None, typer.Option("--queue", "-q", help="Look only in this queue.")] = None,
+    output: Format | None = OutputOption,
+) -> None:
+    """Ask the worker running a job to stop it (it is recorded as stopped, in failed)."""
+    from scheduler_core.errors import InvalidInput
+    from scheduler_core.inspect import broker_errors
+    from scheduler_core.queues import find_job, get_queue
+
+    bootstrap.setup_django()
+    with broker_errors(get_queue(queue).broker_url if queue else None):
+        job = find_job(job_id, queue)
+        if job.status.value != "active":
+            raise InvalidInput(f"job {job_id} is {job.status.value}, not running: nothing to stop")
+        from scheduler_core import control
+
+        control.stop_job(job_id)
+    _acted(
+        output, "stop-requested", job_id, job.queue, f"asked worker {job.worker or '?'} to stop job {job_id}"
+    )
+
+
+@app.command("delete")
+def delete(
+    job_id: Annotated[str, typer.Argument(metavar="ID", help="A job that is not running.")],
+    queue: Annotated[str | None, typer.Option("--queue", "-q", help="Look only in this queue.")] = None,
+    output: Format | None = OutputOption,
+) -> None:
+    """Delete a job and its record (a running job must be stopped first)."""
+    from scheduler_core.errors import NotFound
+    from scheduler_core.inspect import broker_errors
+    from scheduler_core.queues import find_job, get_queue
+
+    bootstrap.setup_django()
+    with broker_errors(get_queue(queue).broker_url if queue else None):
+        job = find_job(job_id, queue)
+        if not get_queue(job.queue).delete(job_id):
+            raise NotFound(f"job {job_id!r} not found")
+    _acted(output, "deleted", job_id, job.queue, f"deleted job {job_id} (queue {job.queue!r})")

@@ -1,7 +1,93 @@
-"""`taskctl worker`: Run a worker (and its scheduler)."""
+"""`taskctl worker start`: run a worker (a supervisor, its execution processes and its scheduler)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import Annotated
+
 import typer
 
+from taskctl import bootstrap
+
 app = typer.Typer(name="worker", help="Run a worker (and its scheduler).", no_args_is_help=True)
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.callback()
+def _group() -> None:
+    """Run a worker (and its scheduler)."""
+
+
+@app.command("start")
+def start(
+    queues: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Queues to serve, highest priority first (default: all configured, in settings order)."
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-c", min=1, max=512, help="Execution processes.")
+    ] = 1,
+    burst: Annotated[
+        bool, typer.Option("--burst", help="Run until the queues are empty, then exit 0.")
+    ] = False,
+    max_jobs: Annotated[
+        int | None, typer.Option("--max-jobs", min=1, help="Exit 0 after this many jobs.")
+    ] = None,
+    max_idle_time: Annotated[
+        float | None,
+        typer.Option("--max-idle-time", min=0.1, help="Exit 0 after this many seconds without a job."),
+    ] = None,
+    with_scheduler: Annotated[
+        bool, typer.Option("--with-scheduler/--without-scheduler", help="Run the scheduler as a subprocess.")
+    ] = True,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Worker name (default: HOST.PID); unique among live workers.")
+    ] = None,
+    pid_file: Annotated[
+        str | None,
+        typer.Option("--pid-file", help="Write the pid here; refused (exit 4) while its process lives."),
+    ] = None,
+    callback_timeout: Annotated[
+        float, typer.Option("--callback-timeout", min=0.1, help="Seconds a job callback may run.")
+    ] = 60.0,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="debug | info | warning | error.", case_sensitive=False)
+    ] = "info",
+    log_format: Annotated[
+        LogFormat, typer.Option("--log-format", help="Log lines on stderr: text or json.")
+    ] = LogFormat.text,
+) -> None:
+    """Run a worker until it is stopped: SIGTERM/SIGINT once = warm shutdown, twice = cold."""
+    from scheduler_core.errors import InvalidInput
+
+    level = log_level.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise InvalidInput(f"--log-level {log_level!r}: one of debug, info, warning, error")
+    if name is not None and (not name or any(c in name for c in " \t\n*?[]")):
+        raise InvalidInput(f"--name {name!r}: a worker name is non-empty, without spaces or glob characters")
+    bootstrap.setup_django()
+    from scheduler_core.queues import get_queue
+    from scheduler_core.worker import WorkerOptions, run_worker
+    from scheduler_core.worker.logs import setup_logging
+
+    for q in queues or []:
+        get_queue(q)  # an unknown queue: one line, exit 3
+    setup_logging(level, log_format.value)
+    options = WorkerOptions(
+        queues=list(queues or []),
+        concurrency=concurrency,
+        burst=burst,
+        max_jobs=max_jobs,
+        max_idle_time=max_idle_time,
+        with_scheduler=with_scheduler and not burst,
+        name=name,
+        pid_file=pid_file,
+        callback_timeout=callback_timeout,
+    )
+    raise typer.Exit(run_worker(options))

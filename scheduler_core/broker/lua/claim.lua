@@ -10,10 +10,14 @@ while true do
     return false
   end
   local jk = ARGV[4] .. id
-  if redis.call('EXISTS', jk) == 1 then
+  local out = redis.call('HGETALL', jk)  -- empty: a record deleted while queued
+  if #out > 0 then
     redis.call('ZADD', KEYS[2], ARGV[2], id)
     redis.call('HSET', jk, 'status', 'active', 'started_at', ARGV[1], 'worker', ARGV[3])
-    local out = redis.call('HGETALL', jk)
+    -- the new state follows the stored fields: read as pairs into a dict, the later ones win
+    local n = #out
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5], out[n + 6] =
+      'status', 'active', 'started_at', ARGV[1], 'worker', ARGV[3]
     table.insert(out, 1, id)
     return out
   end

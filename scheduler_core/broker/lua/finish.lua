@@ -1,5 +1,6 @@
 -- Move a job out of `active` into a terminal registry (finished | failed | canceled), then
 -- optionally claim the next job in the same round trip.
+-- Expired entries of the target registry are pruned on the way.
 -- A job that is no longer active (its lease was taken by the reaper, or it was deleted) is not
 -- touched: the first outcome recorded wins, so a job is never in two registries.
 -- KEYS: 1 active zset, 2 target zset, 3 job hash, 4 queued list, 5 signal list
@@ -8,6 +9,9 @@
 local done = 0
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
   done = 1
+  -- drop the target's expired entries (their records are gone by TTL): amortised O(1) a job,
+  -- and the registries stay bounded without a sweeper
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
   local ttl = tonumber(ARGV[3])
   if ttl == 0 then
     redis.call('DEL', KEYS[3])
@@ -34,10 +38,14 @@ while true do
     return {done}
   end
   local jk = ARGV[7] .. id
-  if redis.call('EXISTS', jk) == 1 then
+  local out = redis.call('HGETALL', jk)  -- empty: a record deleted while queued, skip its id
+  if #out > 0 then
     redis.call('ZADD', KEYS[1], ARGV[5], id)
     redis.call('HSET', jk, 'status', 'active', 'started_at', ARGV[2], 'worker', ARGV[6])
-    local out = redis.call('HGETALL', jk)
+    -- the new state follows the stored fields: read as pairs into a dict, the later ones win
+    local n = #out
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5], out[n + 6] =
+      'status', 'active', 'started_at', ARGV[2], 'worker', ARGV[6]
     table.insert(out, 1, id)
     table.insert(out, 1, done)
     return out

@@ -1,0 +1,37 @@
+#!/usr/bin/env python
+"""idle_memory: an idle worker with its scheduler, WAIT seconds after start: PSS summed over its
+process tree (/proc/PID/smaps_rollup of the process and all its descendants), in MiB.
+
+taskctl: worker start --with-scheduler --concurrency 1; RQ: rq worker --with-scheduler (Worker);
+django-tasks-scheduler (reference): scheduler_worker (scheduler thread on, fork per job).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchlib.common import start, stop, tree_pss_kib
+from benchlib.scenario import main
+
+
+def body(args, side):  # type: ignore[no-untyped-def]
+    import time
+
+    side.setup(migrate=True)
+    argv = side.worker_argv(args.variant, burst=False, with_scheduler=True)
+    proc = start(argv, side.child_env())
+    try:
+        time.sleep(args.wait)
+        if proc.poll() is not None:
+            raise RuntimeError(f"worker exited {proc.returncode} before the measurement")
+        kib, count = tree_pss_kib(proc.pid)
+    finally:
+        stop(proc)
+    return {"pss_mib": round(kib / 1024, 2), "processes": count, "wait_s": args.wait}
+
+
+if __name__ == "__main__":
+    main("idle_memory", __doc__ or "", ("taskctl", "rq", "dts"), body, wait=3.0)

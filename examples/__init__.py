@@ -1,0 +1,1 @@
+"""Example job callables and the `examples` manifest (examples/tasks.yaml)."""

@@ -1,0 +1,261 @@
+"""Read-only views for operators: queue statistics, job details and task rows. Nothing here writes.
+
+Queue statistics cost ONE pipelined round trip per broker, whatever the number of queues or jobs:
+per queue the six registry sizes (ZCARD / LLEN / ZCOUNT of unexpired entries) and the head of
+`queued` with its `enqueued_at` (one `SORT_RO queued BY nosort LIMIT 0 1 GET <job>*->enqueued_at`,
+which Redis answers from the first list element only); per broker the live workers (ZRANGEBYSCORE
+of the workers ZSET) and every worker's queue list (`SORT_RO workers BY nosort GET # GET
+<worker>:*->queues`). No expired entry is pruned and no key is touched: inspection never writes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from scheduler_core.broker.keys import REGISTRIES, GlobalKeys
+from scheduler_core.errors import BrokerUnavailable, NotFound
+
+if TYPE_CHECKING:
+    from scheduler_core.models import Task
+    from scheduler_core.queues import Queue
+
+clock: Callable[[], float] = time.time  # tests replace it with a fixed clock
+
+
+@contextmanager
+def broker_errors(url: str | None = None) -> Iterator[None]:
+    """Turn a refused / timed-out broker connection into BrokerUnavailable (exit 69), one line."""
+    import redis
+
+    try:
+        yield
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        from scheduler_core.broker.connection import mask_url
+
+        where = f"broker {mask_url(url)}" if url else "broker"
+        raise BrokerUnavailable(f"{where} unreachable: {exc}") from None
+
+
+# ----- queues -----
+@dataclass
+class QueueSnapshot:
+    """One reading of `queues show`: a row per queue and the totals (workers counted once)."""
+
+    queues: list[dict[str, Any]]
+    totals: dict[str, Any]
+    taken_at: float
+    workers: set[str] = field(default_factory=set)
+
+
+def _worker_queues(raw: str | None) -> list[str]:
+    """A worker record's queue list: JSON array or comma-separated (whichever the worker wrote)."""
+    if not raw:
+        return []
+    raw = raw.strip()
+    if raw.startswith("["):
+        from scheduler_core.jobs import loads
+
+        value = loads(raw)
+        return [str(v) for v in value] if isinstance(value, list) else []
+    return [q.strip() for q in raw.split(",") if q.strip()]
+
+
+def _is_unknown_command(reply: Any) -> bool:
+    return isinstance(reply, Exception) and "unknown command" in str(reply).lower()
+
+
+def _read_broker(queues: Sequence[Queue], now: float, read_only_sort: bool = True) -> list[Any]:
+    """Every reply for `queues` (all on one broker) from one pipelined round trip."""
+    config = queues[0].config
+    g = GlobalKeys(config.key_prefix)
+    pipe = queues[0].connection.pipeline(transaction=False)
+    sort = pipe.sort_ro if read_only_sort else pipe.sort
+    for q in queues:
+        q.add_counts(pipe, now)
+        sort(q.keys.queued, start=0, num=1, by="nosort", get=[q.keys.job_prefix + "*->enqueued_at"])
+    pipe.zrangebyscore(g.workers, now - config.lease_ttl, "+inf")
+    sort(g.workers, by="nosort", get=["#", g.worker("*") + "->queues"])
+    replies: list[Any] = pipe.execute(raise_on_error=False)
+    if read_only_sort and any(_is_unknown_command(r) for r in replies):
+        return _read_broker(queues, now, read_only_sort=False)  # a server older than Redis 7
+    for r in replies:
+        if isinstance(r, Exception):
+            raise r
+    return replies
+
+
+def _broker_rows(queues: Sequence[Queue], now: float) -> tuple[list[dict[str, Any]], dict[str, set[str]]]:
+    """Rows of `queues` (one broker) and, from that broker's worker records, queue -> live workers."""
+    from scheduler_core.broker.connection import mask_url
+
+    url = queues[0].broker_url
+    with broker_errors(url):
+        replies = _read_broker(queues, now)
+    alive = set(replies[-2])
+    flat = replies[-1]
+    serving: dict[str, set[str]] = {}
+    for name, raw in zip(flat[0::2], flat[1::2], strict=True):
+        if name in alive:
+            for qname in _worker_queues(raw):
+                serving.setdefault(qname, set()).add(name)
+    rows: list[dict[str, Any]] = []
+    per_queue = len(REGISTRIES) + 1
+    for i, q in enumerate(queues):
+        chunk = replies[i * per_queue : (i + 1) * per_queue]
+        row: dict[str, Any] = {"name": q.name}
+        row.update(zip(REGISTRIES, (int(n) for n in chunk[:-1]), strict=True))
+        head = chunk[-1]
+        enqueued = head[0] if head else None
+        row["workers"] = 0  # filled in by queue_stats, from every broker's worker records
+        row["oldest_queued_age"] = round(max(0.0, now - float(enqueued)), 3) if enqueued else None
+        row["broker"] = mask_url(url)
+        rows.append(row)
+    return rows, serving
+
+
+def queue_stats(names: Sequence[str] = (), *, now: float | None = None) -> QueueSnapshot:
+    """Statistics of the named queues (all configured ones when none): read-only, one round trip
+    per broker. An unknown name is UnknownQueue (exit 3) before anything is read."""
+    from scheduler_core.queues import all_queues, get_queue
+
+    queues = [get_queue(n) for n in dict.fromkeys(names)] if names else all_queues()
+    t = clock() if now is None else now
+    by_broker: dict[str, list[Queue]] = {}
+    for q in queues:
+        by_broker.setdefault(q.broker_url, []).append(q)
+    rows: dict[str, dict[str, Any]] = {}
+    serving: dict[str, set[str]] = {}  # a worker may register on another broker than its queues
+    for group in by_broker.values():
+        got, here = _broker_rows(group, t)
+        rows.update((r["name"], r) for r in got)
+        for qname, found in here.items():
+            serving.setdefault(qname, set()).update(found)
+    ordered = [rows[q.name] for q in queues]
+    workers: set[str] = set()
+    for r in ordered:
+        serving_r = serving.get(r["name"], set())
+        r["workers"] = len(serving_r)
+        workers |= serving_r
+    totals: dict[str, Any] = {"name": "total"}
+    for reg in REGISTRIES:
+        totals[reg] = sum(r[reg] for r in ordered)
+    totals["workers"] = len(workers)
+    ages = [r["oldest_queued_age"] for r in ordered if r["oldest_queued_age"] is not None]
+    totals["oldest_queued_age"] = max(ages) if ages else None
+    return QueueSnapshot(queues=ordered, totals=totals, taken_at=t, workers=workers)
+
+
+# ----- jobs -----
+def job_detail(job_id: str, queue: str | None = None) -> dict[str, Any]:
+    """A job as plain data, with the registry that holds it and its task's name when known."""
+    from scheduler_core.queues import find_job, get_queue
+
+    with broker_errors(get_queue(queue).broker_url if queue else None):
+        job = find_job(job_id, queue)
+        registry = get_queue(job.queue).registry_of(job_id)
+    out = job.to_dict()
+    out["registry"] = registry
+    out["task"] = _task_name(job.task_id) if job.task_id is not None else None
+    return out
+
+
+def _task_name(task_id: int) -> str | None:
+    """The task's name from the DB, or None when the DB cannot say (jobs commands need no DB)."""
+    try:
+        from django.db import DatabaseError
+
+        from scheduler_core.models import Task
+    except Exception:
+        return None
+    try:
+        return Task.objects.filter(pk=task_id).values_list("name", flat=True).first()
+    except DatabaseError:
+        return None
+
+
+# ----- tasks -----
+def get_task(name: str) -> Task:
+    from scheduler_core.models import Task
+
+    task = Task.objects.select_related("task_set").filter(name=name).first()
+    if task is None:
+        raise NotFound(f"task {name!r} not found")
+    return task
+
+
+def _schedule_words(task: Task) -> str:
+    from scheduler_core.schedules import describe_schedule
+
+    return describe_schedule(
+        task.type,
+        cron=task.cron,
+        tz_name=task.effective_timezone(),
+        interval=task.interval,
+        repeat=task.repeat,
+        at=task.at,
+    )
+
+
+def task_row(task: Task) -> dict[str, Any]:
+    """One line of `tasks list`."""
+    return {
+        "name": task.name,
+        "type": task.type,
+        "schedule": _schedule_words(task),
+        "timezone": task.effective_timezone(),
+        "queue": task.queue,
+        "enabled": task.enabled,
+        "set": task.task_set.name if task.task_set_id is not None else None,  # type: ignore[union-attr]
+        "next_run_at": task.next_run_at,
+        "last_run_at": task.last_run_at,
+        "last_status": task.last_status or None,
+    }
+
+
+def task_rows() -> list[dict[str, Any]]:
+    from scheduler_core.models import Task
+
+    return [task_row(t) for t in Task.objects.select_related("task_set").order_by("name")]
+
+
+def task_detail(name: str) -> dict[str, Any]:
+    """`tasks show`: the spec (what was declared) and the status (what the scheduler observed)."""
+    task = get_task(name)
+    status: dict[str, datetime | int | str | None] = {
+        "next_run_at": task.next_run_at,
+        "pending_job_id": task.pending_job_id or None,
+        "occurrences": task.occurrences,
+        "last_run_at": task.last_run_at,
+        "last_status": task.last_status or None,
+        "run_count": task.run_count,
+        "success_count": task.success_count,
+        "failure_count": task.failure_count,
+        "created_at": task.created_at,
+        "updated_at": task.updated_at,
+    }
+    return {
+        "name": task.name,
+        "set": task.task_set.name if task.task_set_id is not None else None,  # type: ignore[union-attr]
+        "schedule": _schedule_words(task),
+        "spec": task.spec(),
+        "status": status,
+    }
+
+
+def job_page(
+    queue: str, registry: str, *, offset: int = 0, limit: int = 50, now: float | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of a registry's jobs as plain data, and the registry's size (unexpired entries)."""
+    from scheduler_core.queues import get_queue
+
+    q = get_queue(queue)
+    t = clock() if now is None else now
+    with broker_errors(q.broker_url):
+        jobs = q.fetch_many(q.job_ids(registry, offset=offset, limit=limit, now=t))
+        total = q.count(registry, now=t)
+    return [j.to_dict() for j in jobs], total

@@ -1,0 +1,65 @@
+"""Turn `taskctl jobs enqueue` arguments (strings) into a JobCall, with one-line errors (exit 3).
+
+ARG and kwarg values are JSON when they parse as JSON (`1`, `true`, `[1,2]`, `{"a":1}`,
+`"quoted"`), else plain strings. `--at` is ISO-8601 with an offset; `--in` a duration.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from scheduler_core.errors import InvalidInput
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_value(text: str) -> Any:
+    """JSON when `text` parses as JSON, else the string itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_kwargs(items: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"--kwarg {item!r}: expected KEY=VALUE")
+        out[key.strip()] = parse_value(value)
+    return out
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from `90`, `90s`, `15m`, `2h`, `1d`, `1w` (a tiny parser: one number, one unit)."""
+    m = _DURATION.match(text)
+    if not m:
+        raise InvalidInput(f"duration {text!r}: expected a number with an optional unit s, m, h, d or w")
+    return float(m.group(1)) * _UNIT[m.group(2)]
+
+
+def parse_instant(text: str) -> datetime:
+    """An aware datetime from ISO-8601 with an offset (`2026-12-24T18:00:00+01:00`, `...Z`)."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"time {text!r}: expected ISO-8601, e.g. 2026-12-24T18:00:00+01:00") from None
+    if value.tzinfo is None:
+        raise InvalidInput(f"time {text!r} has no UTC offset (add Z or +HH:MM)")
+    return value.astimezone(UTC)
+
+
+def check_callable(path: str) -> str:
+    """The dotted path, once it imports and is allowed (CallableError, exit 3, otherwise)."""
+    from scheduler_core.callables import check_allowed, import_callable
+    from scheduler_core.conf import get_config
+
+    check_allowed(path, get_config().allowed_callables)
+    import_callable(path)
+    return path

@@ -1,0 +1,167 @@
+"""Read manifest sources (files, directories, stdin) and parse YAML, keeping each node's line.
+
+`LineLoader` is a SafeLoader subclass: its mappings and sequences are `LineDict` / `LineList`,
+which remember the line of every key and item. The constructors are registered on the subclass
+only (PyYAML copies the table on first `add_constructor`), so PyYAML's own loaders are untouched.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode, SequenceNode
+
+from scheduler_core.manifest.problems import Problem
+
+STDIN = "<stdin>"
+
+
+class LineDict(dict[Any, Any]):
+    """A YAML mapping that knows its own line, each key's line, and keys given twice."""
+
+    line: int
+    key_lines: dict[Any, int]
+    duplicates: list[tuple[Any, int]]
+
+
+class LineList(list[Any]):
+    """A YAML sequence that knows its own line and each item's line."""
+
+    line: int
+    item_lines: list[int]
+
+
+class LineLoader(yaml.SafeLoader):
+    """SafeLoader whose mappings and sequences carry line numbers (1-based)."""
+
+
+def _mapping(loader: LineLoader, node: MappingNode) -> LineDict:
+    loader.flatten_mapping(node)  # YAML merge keys (<<)
+    out = LineDict()
+    out.line = node.start_mark.line + 1
+    out.key_lines, out.duplicates = {}, []
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            raise ConstructorError("while constructing a mapping", node.start_mark,
+                                   "found an unhashable key", key_node.start_mark)  # fmt: skip
+        line = key_node.start_mark.line + 1
+        if key in out:
+            out.duplicates.append((key, line))
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.key_lines[key] = line
+    return out
+
+
+def _sequence(loader: LineLoader, node: SequenceNode) -> LineList:
+    out = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    out.line = node.start_mark.line + 1
+    out.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return out
+
+
+LineLoader.add_constructor("tag:yaml.org,2002:map", _mapping)
+LineLoader.add_constructor("tag:yaml.org,2002:omap", _mapping)
+LineLoader.add_constructor("tag:yaml.org,2002:seq", _sequence)
+
+
+@dataclass
+class Source:
+    """The text of one manifest source, under the name errors use for it."""
+
+    name: str
+    text: str
+
+
+@dataclass
+class Document:
+    """One YAML document of a source: its data (None for an empty document) and first line."""
+
+    source: str
+    data: Any
+    line: int
+
+
+@dataclass
+class Loaded:
+    documents: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_sources(paths: Iterable[str], stdin: IO[str] | None = None) -> tuple[list[Source], list[Problem]]:
+    """Each `-f` argument: a file, `-` (stdin), or a directory (its *.yaml / *.yml, sorted)."""
+    sources: list[Source] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        if raw == "-":
+            stream = stdin if stdin is not None else sys.stdin
+            sources.append(Source(STDIN, stream.read()))
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+            if not found:
+                problems.append(Problem(raw, 0, "", "directory has no *.yaml or *.yml files"))
+            files = found
+        else:
+            files = [path]
+        for f in files:
+            name = str(f)
+            try:
+                data = f.read_bytes()
+                sources.append(Source(name, data.decode("utf-8")))
+            except FileNotFoundError:
+                problems.append(Problem(name, 0, "", "no such file"))
+            except UnicodeDecodeError as exc:
+                line = data[: exc.start].count(b"\n") + 1
+                problems.append(Problem(name, line, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+            except OSError as exc:
+                problems.append(Problem(name, 0, "", f"cannot read: {exc.strerror or exc}"))
+    return sources, problems
+
+
+def _yaml_problem(name: str, text: str, exc: yaml.YAMLError) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 1
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text[: exc.position].count("\n") + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return Problem(name, line, "", f"invalid YAML: unacceptable character #x{char:04x}")
+    what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    text = f"{context}: {what}" if context and context not in what else what
+    return Problem(name, line, "", f"invalid YAML: {text}")
+
+
+def parse(source: Source) -> Loaded:
+    """The documents of one source; a YAML error is one problem (the file is then skipped)."""
+    out = Loaded()
+    loader: LineLoader | None = None
+    try:
+        loader = LineLoader(source.text)
+        while loader.check_node():
+            node = loader.get_node()
+            assert node is not None  # check_node() said there is one
+            data = loader.construct_document(node)
+            if data is not None:  # an empty document (a stray `---`) says nothing
+                out.documents.append(Document(source.name, data, node.start_mark.line + 1))
+    except yaml.YAMLError as exc:
+        out.documents.clear()
+        out.problems.append(_yaml_problem(source.name, source.text, exc))
+        return out
+    except RecursionError:
+        out.documents.clear()
+        out.problems.append(Problem(source.name, 1, "", "invalid YAML: nested too deeply"))
+        return out
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if not out.documents:
+        out.problems.append(Problem(source.name, 1, "", "the file is empty (expected a manifest)"))
+    return out

@@ -1,0 +1,270 @@
+"""The scheduler pass and loop.
+
+A pass (`Scheduler.run_once(now=...)`, clock injected):
+1. leader check: renew the lock, or try to take it; a standby stops here;
+2. broker-loss check (recovery.py): a broker without the marker is refilled from the DB;
+3. plan (planner.py): tasks due within the look-ahead -> scheduled jobs, next_run_at advanced;
+4. promote due scheduled jobs to queued, on every queue;
+5. reap expired job leases (lost workers), on every queue;
+6. return when the next pass is due: the earliest of the next scheduled job, the next task to plan
+   (its next_run_at less the look-ahead) and SCHEDULER_INTERVAL.
+
+`run_forever` sleeps exactly until then (renewing the lock every third of its lease), and wakes
+at once when `planning.tasks_changed` publishes on the wake channel.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+from typing import Any
+
+from scheduler_core.conf import SchedulerConfig, get_config
+from scheduler_core.errors import BrokerUnavailable, DatabaseUnavailable, TaskctlError
+from scheduler_core.scheduler.leader import Leader
+
+log = logging.getLogger("taskctl.scheduler")
+
+
+@dataclass
+class PassResult:
+    leader: bool
+    wake_at: float  # epoch seconds when the next pass is due
+    recovered: int = 0  # jobs re-planned after a broker loss
+    tasks: int = 0  # due tasks planned
+    planned: int = 0  # jobs handed to the broker
+    skipped: int = 0  # occurrences skipped (misfire / overlap)
+    promoted: int = 0  # scheduled -> queued
+    reaped: int = 0  # expired leases recovered
+    seconds: float = 0.0  # wall time of the pass
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def _translate(exc: Exception) -> TaskctlError | None:
+    import redis
+    from django.db import DatabaseError, InterfaceError, OperationalError
+
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+        return BrokerUnavailable(f"broker unreachable: {first}")
+    if isinstance(exc, (OperationalError, InterfaceError)) or (
+        isinstance(exc, DatabaseError) and "connection" in first.lower()
+    ):
+        return DatabaseUnavailable(f"database unreachable: {first}")
+    return None
+
+
+class Scheduler:
+    def __init__(self, config: SchedulerConfig | None = None) -> None:
+        from scheduler_core.broker.connection import get_client
+        from scheduler_core.broker.keys import GlobalKeys
+
+        self.config = config or get_config()
+        self.client = get_client(self.config.broker_url, self.config.connect_timeout)
+        self.keys = GlobalKeys(self.config.key_prefix)
+        self.leader = Leader(self.client, self.keys.scheduler_lock, self.config.scheduler_lock_ttl)
+
+    def run_once(self, now: datetime | None = None) -> PassResult:
+        """One pass; broker / DB outages raise BrokerUnavailable / DatabaseUnavailable (exit 69)."""
+        try:
+            return self._pass(now or datetime.now(UTC))
+        except TaskctlError:
+            raise
+        except Exception as exc:
+            mapped = _translate(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+    def _pass(self, now: datetime) -> PassResult:
+        from scheduler_core.lifecycle import reap
+        from scheduler_core.queues import all_queues
+        from scheduler_core.scheduler.planner import plan_due
+        from scheduler_core.scheduler.recovery import lost_queues, mark, recover
+
+        started = time.perf_counter()
+        ts = now.timestamp()
+        if not self.leader.ensure():
+            return PassResult(leader=False, wake_at=ts + self.leader.poll_interval)
+        config = self.config
+        result = PassResult(leader=True, wake_at=ts + config.scheduler_interval)
+        for url, names in lost_queues(config).items():
+            result.recovered += recover(names, now, config)
+            mark(config, url, now)
+        outcome = plan_due(now, config)
+        result.tasks, result.planned, result.skipped = outcome.tasks, outcome.jobs, outcome.skipped
+        queues = all_queues()
+        for q in queues:
+            result.promoted += q.promote_due(now=ts)
+            result.reaped += len(reap(q, now=ts))
+        result.wake_at = min(result.wake_at, self._next_wake(now, outcome.wake_at, outcome.more, queues))
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _next_wake(self, now: datetime, hint: datetime | None, more: bool, queues: list[Any]) -> float:
+        from scheduler_core.models import Task
+
+        if more:
+            return now.timestamp()
+        lookahead = timedelta(seconds=self.config.lookahead)
+        candidates: list[float] = []
+        if hint is not None:
+            candidates.append(hint.timestamp())
+        first = (
+            Task.objects.filter(enabled=True, next_run_at__gt=now + lookahead)
+            .order_by("next_run_at")
+            .values_list("next_run_at", flat=True)
+            .first()
+        )
+        if first is not None:
+            candidates.append((first - lookahead).timestamp())
+        pipe = self.client.pipeline(transaction=False)
+        same_broker = [q for q in queues if q.broker_url == self.config.broker_url]
+        for q in same_broker:
+            pipe.zrange(q.keys.scheduled, 0, 0, withscores=True)
+        for top in pipe.execute():
+            if top:
+                candidates.append(float(top[0][1]))
+        for q in queues:
+            if q.broker_url != self.config.broker_url:
+                due = q.next_due()
+                if due is not None:
+                    candidates.append(due)
+        return min(candidates) if candidates else now.timestamp() + self.config.scheduler_interval
+
+
+class _Stop(Exception):
+    pass
+
+
+class Runner:
+    """`run_forever`: the loop, its sleep, the wake channel and a clean stop on SIGTERM / SIGINT."""
+
+    def __init__(self, scheduler: Scheduler | None = None) -> None:
+        self.scheduler = scheduler or Scheduler()
+        self.stopping = False
+        self.sleeping = False
+        self.pubsub: Any = None
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
+        if self.sleeping:
+            raise _Stop()
+
+    def _subscribe(self) -> None:
+        try:
+            self.pubsub = self.scheduler.client.pubsub(ignore_subscribe_messages=True)
+            self.pubsub.subscribe(self.scheduler.keys.scheduler_wake)
+        except Exception as exc:
+            log.debug("wake channel unavailable: %s", exc)
+            self.pubsub = None
+
+    def _sleep(self, seconds: float) -> bool:
+        """Sleep up to `seconds`; True when a wake-up message cut it short."""
+        if seconds <= 0 or self.stopping:
+            return False
+        self.sleeping = True
+        try:
+            if self.pubsub is None:
+                self._subscribe()
+            if self.pubsub is None:
+                time.sleep(seconds)
+                return False
+            try:
+                msg = self.pubsub.get_message(timeout=seconds)
+                woke = msg is not None
+                while msg is not None:  # several edits at once: one pass
+                    msg = self.pubsub.get_message(timeout=0)
+                return woke
+            except Exception as exc:
+                log.debug("wake channel lost: %s", exc)
+                self.pubsub = None
+                time.sleep(min(seconds, 1.0))
+                return False
+        finally:
+            self.sleeping = False
+
+    def run(self, install_signals: bool = True) -> None:
+        from django.db import close_old_connections
+
+        if install_signals:
+            signal.signal(signal.SIGTERM, self._on_signal)
+            signal.signal(signal.SIGINT, self._on_signal)
+        sched = self.scheduler
+        self._subscribe()
+        log.info(
+            "scheduler started (lock %s, lease %gs)",
+            sched.keys.scheduler_lock,
+            sched.config.scheduler_lock_ttl,
+        )
+        was_leader = False
+        try:
+            while not self.stopping:
+                close_old_connections()
+                try:
+                    result = sched.run_once()
+                    wake_at = result.wake_at
+                    if result.leader != was_leader:
+                        log.info("this scheduler is now %s", "the leader" if result.leader else "a standby")
+                        was_leader = result.leader
+                    if result.leader and (result.planned or result.recovered or result.promoted):
+                        log.debug("pass: %s", result.as_dict())
+                except (BrokerUnavailable, DatabaseUnavailable) as exc:
+                    log.warning("scheduler pass failed: %s; retrying", exc)
+                    sched.leader.is_leader = False
+                    close_old_connections()
+                    wake_at = time.time() + min(sched.config.scheduler_interval, 2.0)
+                self._sleep_until(wake_at)
+        except _Stop:
+            pass
+        finally:
+            try:
+                sched.leader.release()
+            except Exception:  # the broker may be gone; the lease runs out by itself
+                pass
+            if self.pubsub is not None:
+                try:
+                    self.pubsub.close()
+                except Exception:
+                    pass
+            log.info("scheduler stopped")
+
+    def _sleep_until(self, wake_at: float) -> None:
+        """Sleep until `wake_at` or a wake-up, renewing the lock every third of its lease."""
+        leader = self.scheduler.leader
+        while not self.stopping:
+            now = time.time()
+            if now >= wake_at:
+                return
+            if self._sleep(min(wake_at - now, leader.poll_interval)) or time.time() >= wake_at:
+                return
+            if not leader.is_leader:
+                return  # a standby tries the lock with a (short) full pass
+            try:
+                if not leader.ensure():
+                    return
+            except Exception:
+                return
+
+
+def run_forever(install_signals: bool = True) -> None:
+    """Run the scheduler loop until SIGTERM / SIGINT (the `scheduler start` command)."""
+    Runner().run(install_signals=install_signals)
+
+
+_schedulers: dict[int, Scheduler] = {}
+
+
+def run_once(now: datetime | None = None) -> PassResult:
+    """One pass with this process's scheduler (one lock holder per process and configuration)."""
+    config = get_config()
+    sched = _schedulers.get(id(config))
+    if sched is None:
+        sched = _schedulers[id(config)] = Scheduler(config)
+    return sched.run_once(now=now)

@@ -1,0 +1,61 @@
+"""Operator actions on one task by name: enable, disable, delete.
+
+Each is one DB transaction; the broker hears of it only after the commit, through
+`planning.tasks_changed` (so a rolled-back change never reaches the broker).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scheduler_core.errors import NotFound
+
+
+@dataclass(frozen=True)
+class TaskChange:
+    """What an action did: `changed` is False when the task was already in that state."""
+
+    name: str
+    changed: bool
+    set_name: str | None = None
+
+
+def set_enabled(name: str, enabled: bool) -> TaskChange:
+    """Enable or disable the task `name`; NotFound (exit 3) when there is none."""
+    from django.db import transaction
+
+    from scheduler_core.models import Task
+    from scheduler_core.planning import tasks_changed
+
+    with transaction.atomic():
+        task = Task.objects.select_for_update().filter(name=name).first()
+        if task is None:
+            raise NotFound(f"task {name!r} not found")
+        set_name = task.task_set.name if task.task_set_id is not None else None  # type: ignore[union-attr]
+        if task.enabled == enabled:
+            return TaskChange(name, False, set_name)
+        task.enabled = enabled
+        task.save(update_fields=["enabled", "spec_hash", "updated_at"])  # save() refreshes spec_hash
+        pk = task.pk
+        transaction.on_commit(lambda: tasks_changed([pk]))
+    return TaskChange(name, True, set_name)
+
+
+def delete_task(name: str) -> TaskChange:
+    """Delete the task `name` (its pending job is removed after the commit); NotFound when none.
+
+    `set_name` tells the caller that a manifest set owned it: that set's next apply re-creates it."""
+    from django.db import transaction
+
+    from scheduler_core.models import Task
+    from scheduler_core.planning import tasks_changed
+
+    with transaction.atomic():
+        task = Task.objects.select_for_update().filter(name=name).first()
+        if task is None:
+            raise NotFound(f"task {name!r} not found")
+        set_name = task.task_set.name if task.task_set_id is not None else None  # type: ignore[union-attr]
+        gone = [(task.pk, task.queue, task.pending_job_id)]
+        task.delete()
+        transaction.on_commit(lambda: tasks_changed([], deleted=gone))
+    return TaskChange(name, True, set_name)

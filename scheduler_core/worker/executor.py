@@ -1,0 +1,308 @@
+"""One execution process: claim a job, run it, record the outcome and claim the next, repeat.
+
+In the steady state a job costs one broker round trip: `lifecycle.complete(..., claim_next=True)`
+records the outcome and claims the next job from the same queue in one Lua call. An idle process
+blocks on the queues' signal lists (push-based pick-up) and then claims in priority order.
+The process reports its current job through its shared-memory slot (slots.py), never over a
+socket, so the supervisor can renew leases and enforce hard timeouts at no per-job cost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import random
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any, TypeVar
+
+from scheduler_core import lifecycle
+from scheduler_core.jobs import Job, JobStatus
+from scheduler_core.lifecycle import Outcome
+from scheduler_core.queues import Queue
+from scheduler_core.worker import logs, running, timeouts
+from scheduler_core.worker.link import Link
+from scheduler_core.worker.running import AfterWork, Callables
+from scheduler_core.worker.slots import RUN, STOP, SUSPEND, Slots
+
+log = logging.getLogger("taskctl.worker")
+
+IDLE_WAIT = 5.0  # seconds an idle process blocks before it looks around again
+_T = TypeVar("_T")
+
+
+class _Wake(BaseException):
+    """Raised by SIGUSR1 while idle: the supervisor changed the mode (stop, suspend, resume)."""
+
+
+class Budget:
+    """The --max-jobs budget shared by the execution processes (a process-shared counter)."""
+
+    def __init__(self, total: int) -> None:
+        import multiprocessing
+
+        self.value = multiprocessing.get_context("fork").Value("q", total)
+
+    def take(self) -> bool:
+        with self.value.get_lock():
+            if self.value.value <= 0:
+                return False
+            self.value.value -= 1
+            return True
+
+    def give_back(self) -> None:
+        with self.value.get_lock():
+            self.value.value += 1
+
+    @property
+    def left(self) -> int:
+        return int(self.value.value)
+
+
+def set_parent_death_signal() -> None:
+    """Linux: die with the supervisor (PR_SET_PDEATHSIG = 1), even when it is SIGKILLed."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+
+
+def prepare_fork() -> None:
+    """Before a fork: move every object to the GC's permanent generation, so that collections in
+    the child do not write to (and so copy) the pages it shares with the supervisor."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
+class Executor:
+    def __init__(
+        self,
+        *,
+        index: int,
+        queues: Sequence[Queue],
+        worker: str,
+        slots: Slots,
+        budget: Budget | None,
+        burst: bool,
+        callback_timeout: float,
+        supervisor_pid: int,
+    ) -> None:
+        self.index = index
+        self.queues = list(queues)
+        self.worker = worker
+        self.slots = slots
+        self.slot = slots.writer(index)
+        self.budget = budget
+        self.burst = burst
+        self.callback_timeout = callback_timeout
+        self.supervisor_pid = supervisor_pid
+        self.callables = Callables(queues[0].config.allowed_callables)
+        self.links: dict[int, Link] = {}  # one dedicated connection per broker client
+        self.interruptible = False
+        self.log_jobs = log.isEnabledFor(logging.INFO)
+
+    # ----- process setup -----
+    def _setup(self) -> None:
+        set_parent_death_signal()
+        if os.getppid() != self.supervisor_pid:
+            os._exit(1)  # the supervisor died before prctl took effect
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor handles Ctrl-C and SIGTERM
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGUSR1, self._on_wake)
+        timeouts.install()
+        random.seed()
+
+    def _on_wake(self, signum: int, frame: FrameType | None) -> None:
+        if self.interruptible:
+            raise _Wake()
+
+    def main(self, after_work: Sequence[AfterWork] = ()) -> int:
+        """Run until told to stop, drained (--burst) or out of budget (--max-jobs); returns 0 then."""
+        self._setup()
+        for work in after_work:
+            self._after(0, work)
+        return self.loop()
+
+    # ----- the loop -----
+    def loop(self) -> int:
+        job: Job | None = None
+        qi = 0
+        while True:
+            if job is None:
+                mode = self.slots.mode
+                if mode == STOP:
+                    return 0
+                if mode == SUSPEND:
+                    self._pause()
+                    continue
+                if self.budget is not None and not self.budget.take():
+                    return 0
+                got = self._broker(self._claim)
+                if got is None:
+                    if self.budget is not None:
+                        self.budget.give_back()
+                    if self.burst:
+                        if self._broker(self._promote):
+                            continue
+                        return 0
+                    self._wait()
+                    continue
+                qi, job = got
+            qi, job = self._process(qi, job)
+
+    def _claim(self) -> tuple[int, Job] | None:
+        for i, q in enumerate(self.queues):
+            job = lifecycle.claim(q, self.worker, client=self._link(q))
+            if job is not None:
+                return i, job
+        return None
+
+    def _link(self, queue: Queue) -> Link:
+        client = queue.connection
+        link = self.links.get(id(client))
+        if link is None:
+            link = self.links[id(client)] = Link(client)
+        return link
+
+    def _promote(self) -> int:
+        return sum(q.promote_due() for q in self.queues)
+
+    def _wait(self) -> None:
+        logs.flush()  # going idle: the log is complete while nothing happens
+        self.interruptible = True  # before the mode check: a wake-up can't slip in between
+        try:
+            if self.slots.mode == RUN:
+                link = self._link(self.queues[0])
+                self._broker(lambda: lifecycle.wait_for_work(self.queues, IDLE_WAIT, client=link))
+        except _Wake:
+            pass
+        finally:
+            self.interruptible = False
+
+    def _pause(self) -> None:
+        logs.flush()
+        self.interruptible = True
+        try:
+            while self.slots.mode == SUSPEND:
+                time.sleep(1.0)
+        except _Wake:
+            pass
+        finally:
+            self.interruptible = False
+
+    def _broker(self, fn: Callable[[], _T]) -> _T:
+        """Call `fn`, riding out a broker outage (logged once) until the supervisor says stop."""
+        import redis
+
+        failures = 0
+        while True:
+            try:
+                return fn()
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                if failures == 0:
+                    log.error("broker unreachable: %s (retrying)", exc)
+                failures += 1
+                if self.slots.mode == STOP and failures > 3:
+                    raise
+                time.sleep(min(0.1 * 2**failures, 2.0))
+
+    # ----- one job -----
+    def _process(self, qi: int, job: Job) -> tuple[int, Job | None]:
+        queue = self.queues[qi]
+        started = time.time()
+        self.slot.begin(qi, job.id, started, timeouts.hard_deadline(started, job.timeout))
+        ran = running.run(self.callables, job)
+        ended = time.time()
+        if not ran.ok and job.retries_left > 0 and ran.retryable:
+            delay = running.retry_delay(job)
+            self._broker(lambda: lifecycle.retry_later(queue, job, delay, ran.fields))
+            self.slot.end(False)
+            if self.log_jobs:
+                self._log(
+                    job, "retrying", ended - started, ran, f" (attempt {job.attempt}, next in {delay:g}s)"
+                )
+            return 0, None
+        status = JobStatus.FINISHED if ran.ok else JobStatus.FAILED
+        work: AfterWork | None = None
+        if job.task_id is not None or (job.on_success if ran.ok else job.on_failure):
+            f = ran.fields
+            work = AfterWork(
+                job,
+                status,
+                ran.result,
+                f.get("exc_type", ""),
+                f.get("exc_message", ""),
+                f.get("traceback", ""),
+            )
+            self._callback(work)
+        want_next = qi == 0 and self.slots.mode == RUN and (self.budget is None or self.budget.take())
+        recorded, nxt = self._complete(queue, job, Outcome(status, ran.fields), want_next)
+        if want_next and nxt is None and self.budget is not None:
+            self.budget.give_back()
+        self.slot.end(ran.ok)
+        if self.log_jobs:
+            self._log(
+                job,
+                status.value,
+                ended - started,
+                ran,
+                "" if recorded else " (not recorded: no longer active)",
+            )
+        if work is not None and recorded and job.task_id is not None:
+            job.ended_at = datetime.fromtimestamp(ended, UTC)
+            running.record_task_run(work)
+        return 0, nxt
+
+    def _complete(
+        self, queue: Queue, job: Job, outcome: Outcome, claim_next: bool
+    ) -> tuple[bool, Job | None]:
+        first = True
+
+        def attempt() -> tuple[bool, Job | None]:
+            nonlocal first
+            # after a failed round trip, don't claim: a lost reply would strand the claimed job
+            nxt = claim_next and first
+            first = False
+            return lifecycle.complete(
+                queue, job, outcome, worker=self.worker, claim_next=nxt, client=self._link(queue)
+            )
+
+        return self._broker(attempt)
+
+    def _callback(self, work: AfterWork) -> None:
+        path, _ = work.callback
+        if path:
+            self.slot.extend(timeouts.hard_deadline(time.time(), self.callback_timeout))
+            running.run_callback(work, self.callables, self.callback_timeout)
+
+    def _after(self, qi: int, work: AfterWork) -> None:
+        """Callbacks and task bookkeeping of a job the supervisor recorded (hard timeout, stop)."""
+        now = time.time()
+        self.slot.begin(qi, work.job.id, now, timeouts.hard_deadline(now, self.callback_timeout))
+        running.run_callback(work, self.callables, self.callback_timeout)
+        if work.job.task_id is not None:
+            running.record_task_run(work)
+        self.slot.end(None)
+
+    def _log(self, job: Job, outcome: str, duration: float, ran: running.Ran, note: str = "") -> None:
+        """One INFO line per job: id, callable, outcome, duration (and the error, if any)."""
+        extra: dict[str, Any] = {
+            "job_id": job.id, "queue": job.queue, "callable": job.callable, "outcome": outcome,
+            "duration": round(duration, 6),
+        }  # fmt: skip
+        if ran.ok:
+            log.info("job %s %s: %s in %.3fs%s", job.id, job.callable, outcome, duration, note, extra=extra)
+        else:
+            f = ran.fields
+            extra["exc_type"] = f["exc_type"]
+            log.info("job %s %s: %s in %.3fs%s: %s: %s", job.id, job.callable, outcome, duration, note,
+                     f["exc_type"], f["exc_message"], extra=extra)  # fmt: skip

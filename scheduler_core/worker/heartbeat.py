@@ -1,0 +1,132 @@
+"""The worker record and everything a heartbeat does.
+
+Each heartbeat: renew the leases of the jobs running here, refresh the worker record, recover
+expired leases on every served queue (whoever notices recovers any dead worker's jobs), move due
+scheduled jobs (retries) to queued, and remove the records of workers that stopped beating.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from scheduler_core import lifecycle
+from scheduler_core.broker.keys import GlobalKeys
+from scheduler_core.errors import Conflict
+from scheduler_core.jobs import dumps
+
+if TYPE_CHECKING:
+    import redis
+
+    from scheduler_core.conf import SchedulerConfig
+    from scheduler_core.queues import Queue
+
+log = logging.getLogger("taskctl.worker")
+
+
+def default_name() -> str:
+    return f"{socket.gethostname()}.{os.getpid()}"
+
+
+def live_since(config: SchedulerConfig, now: float) -> float:
+    """Heartbeats older than this are from dead workers."""
+    return now - config.lease_ttl
+
+
+class Heartbeat:
+    def __init__(
+        self, name: str, queues: Sequence[Queue], config: SchedulerConfig, client: redis.Redis
+    ) -> None:
+        self.name = name
+        self.queues = list(queues)
+        self.config = config
+        self.client = client
+        self.keys = GlobalKeys(config.key_prefix)
+        self.record_ttl = max(int(config.lease_ttl * 2), 60)
+
+    def register(self, now: float, concurrency: int) -> None:
+        """Write the worker record; Conflict when a live worker already has this name."""
+        k = self.keys
+        score = self.client.zscore(k.workers, self.name)
+        if score is not None and float(score) >= live_since(self.config, now):
+            raise Conflict(f"a worker named {self.name!r} is already running (choose another --name)")
+        pipe = self.client.pipeline(transaction=True)
+        pipe.delete(k.worker(self.name))
+        pipe.hset(k.worker(self.name), mapping={
+            "name": self.name, "host": socket.gethostname(), "pid": os.getpid(),
+            "queues": dumps([q.name for q in self.queues], "queues"), "state": "idle", "current_jobs": "[]",
+            "jobs_done": 0, "jobs_failed": 0, "started_at": repr(now), "last_heartbeat": repr(now),
+            "concurrency": concurrency,
+        })  # fmt: skip
+        pipe.expire(k.worker(self.name), self.record_ttl)
+        pipe.zadd(k.workers, {self.name: now})
+        pipe.execute()
+
+    def beat(
+        self, now: float, state: str, current: Sequence[tuple[int, str]], done: int, failed: int
+    ) -> None:
+        """Renew leases and the record, recover expired leases, promote due jobs, drop dead workers."""
+        by_queue: dict[int, list[str]] = {}
+        for qi, job_id in current:
+            by_queue.setdefault(qi, []).append(job_id)
+        for qi, ids in by_queue.items():
+            lifecycle.renew_leases(self.queues[qi], ids, now=now)
+        k = self.keys
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hset(k.worker(self.name), mapping={
+            "state": state, "current_jobs": dumps([i for _, i in current], "ids"), "jobs_done": done,
+            "jobs_failed": failed, "last_heartbeat": repr(now),
+        })  # fmt: skip
+        pipe.expire(k.worker(self.name), self.record_ttl)
+        pipe.zadd(k.workers, {self.name: now})
+        pipe.zrangebyscore(k.workers, "-inf", f"({live_since(self.config, now)}")
+        dead: list[str] = pipe.execute()[-1]
+        if dead:
+            pipe = self.client.pipeline(transaction=False)
+            for name in dead:
+                pipe.zrem(k.workers, name)
+                pipe.delete(k.worker(name))
+            pipe.execute()
+            log.info("removed the records of dead workers: %s", ", ".join(dead), extra={"workers": dead})
+        for q in self.queues:
+            for job_id, outcome in lifecycle.reap(q, now=now):
+                log.warning("job %s: its worker was lost (lease expired): %s", job_id, outcome,
+                            extra={"job_id": job_id, "queue": q.name, "outcome": outcome})  # fmt: skip
+            q.promote_due(now=now)
+
+    def unregister(self) -> None:
+        k = self.keys
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zrem(k.workers, self.name)
+        pipe.delete(k.worker(self.name))
+        pipe.execute()
+
+
+def worker_record(h: dict[str, Any], score: float | None) -> dict[str, Any]:
+    """A worker hash as `control.list_workers` returns it (times as aware UTC datetimes)."""
+    from datetime import UTC, datetime
+
+    from scheduler_core.jobs import loads
+
+    def ts(value: Any) -> datetime | None:
+        return datetime.fromtimestamp(float(value), UTC) if value not in (None, "") else None
+
+    def num(value: Any) -> int:
+        return int(value) if value not in (None, "") else 0
+
+    queues = h.get("queues") or "[]"
+    return {
+        "name": h.get("name", ""),
+        "host": h.get("host", ""),
+        "pid": num(h.get("pid")),
+        "queues": loads(queues) if queues.startswith("[") else [q for q in queues.split(",") if q],
+        "state": h.get("state", "idle"),
+        "current_jobs": loads(h.get("current_jobs") or "[]"),
+        "jobs_done": num(h.get("jobs_done")),
+        "jobs_failed": num(h.get("jobs_failed")),
+        "started_at": ts(h.get("started_at")),
+        "last_heartbeat": ts(score if score is not None else h.get("last_heartbeat")),
+    }

@@ -1,0 +1,168 @@
+"""Running one job in an execution process: the call, its result or failure, and what follows
+(callbacks and the owning task's bookkeeping). No broker writes here: executor.py records."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import traceback as tb_module
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from scheduler_core.callables import check_allowed, import_callable
+from scheduler_core.errors import CallableError
+from scheduler_core.jobs import Job, JobStatus, Retry, dumps
+from scheduler_core.worker import timeouts
+
+log = logging.getLogger("taskctl.worker")
+
+_MAX_TRACEBACK = 64 * 1024
+
+
+@dataclass
+class Ran:
+    """What a call produced: a result, or an exception (with its formatted traceback)."""
+
+    ok: bool
+    result: Any = None
+    exc: BaseException | None = None
+    fields: dict[str, Any] = field(default_factory=dict)  # the record's result / failure fields
+
+    @property
+    def retryable(self) -> bool:
+        return not isinstance(self.exc, CallableError)
+
+
+class Callables:
+    """Dotted path -> (callable, is coroutine function), resolved and checked once per process."""
+
+    def __init__(self, allowed: tuple[str, ...]) -> None:
+        self.allowed = allowed
+        self.cache: dict[str, tuple[Callable[..., Any], bool]] = {}
+
+    def get(self, path: str) -> tuple[Callable[..., Any], bool]:
+        entry = self.cache.get(path)
+        if entry is None:
+            if self.allowed:
+                check_allowed(path, self.allowed)
+            func = import_callable(path)
+            entry = self.cache[path] = (func, inspect.iscoroutinefunction(func))
+        return entry
+
+
+def call(
+    func: Callable[..., Any], is_async: bool, args: list[Any], kwargs: dict[str, Any], timeout: float
+) -> Any:
+    """Call under the soft timeout; `async def` callables (and returned coroutines) run to completion."""
+    timeouts.arm(timeout)
+    try:
+        result = func(*args, **kwargs)
+        if is_async or inspect.iscoroutine(result):
+            result = asyncio.run(result)
+        return result
+    finally:
+        timeouts.disarm()
+
+
+def run(callables: Callables, job: Job) -> Ran:
+    try:
+        func, is_async = callables.get(job.callable)
+        result = call(func, is_async, job.args, job.kwargs, job.timeout)
+    except BaseException as exc:  # a job may raise anything, SystemExit included
+        return Ran(False, exc=exc, fields=failure_fields(exc, tb_module.format_exc()))
+    return Ran(True, result=result, fields=result_fields(result))
+
+
+def result_fields(result: Any) -> dict[str, Any]:
+    """The result as JSON, or its repr (as a JSON string, marked) when it is not JSON."""
+    try:
+        return {"result": dumps(result, "result")}
+    except Exception:
+        return {"result": dumps(_safe_repr(result), "result"), "result_repr": "1"}
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)[:_MAX_TRACEBACK]
+    except Exception as exc:
+        return f"<unrepresentable {type(value).__name__}: {exc!r}>"
+
+
+def exc_name(exc: BaseException) -> str:
+    cls = type(exc)
+    return (
+        cls.__qualname__
+        if cls.__module__ in ("builtins", "scheduler_core.worker.timeouts")
+        else f"{cls.__module__}.{cls.__qualname__}"
+    )
+
+
+def failure_fields(exc: BaseException, traceback: str = "") -> dict[str, Any]:
+    try:
+        message = str(exc)
+    except Exception:
+        message = "<str() failed>"
+    return {
+        "exc_type": exc_name(exc),
+        "exc_message": message[:_MAX_TRACEBACK],
+        "traceback": traceback[-_MAX_TRACEBACK:],
+    }
+
+
+def retry_delay(job: Job) -> float:
+    """The wait before the next attempt: backoff[attempt - 1], the last value repeating."""
+    return float(Retry(max=0, backoff=tuple(job.backoff)).delay(job.attempt))
+
+
+# ----- after the job ended: callbacks and the task's bookkeeping -----
+@dataclass
+class AfterWork:
+    """Work that follows a job's last outcome; runs in an execution process, never the supervisor."""
+
+    job: Job
+    status: JobStatus  # finished | failed | stopped
+    result: Any = None
+    exc_type: str = ""
+    exc_message: str = ""
+    traceback: str = ""
+
+    @property
+    def callback(self) -> tuple[str, tuple[Any, ...]]:
+        j = self.job
+        if self.status is JobStatus.FINISHED:
+            return j.on_success, (j, self.result)
+        if self.status is JobStatus.STOPPED:
+            return j.on_stopped, (j,)
+        return j.on_failure, (j, self.exc_type, self.exc_message, self.traceback)
+
+
+def run_callback(work: AfterWork, callables: Callables, callback_timeout: float) -> None:
+    """Run the job's callback (if it has one for this outcome) under its own timeout; log failures."""
+    path, args = work.callback
+    if path:
+        try:
+            func, is_async = callables.get(path)
+            call(func, is_async, list(args), {}, callback_timeout)
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            log.warning("job %s: callback %s failed: %s: %s", work.job.id, path, exc_name(exc), exc,
+                        extra={"job_id": work.job.id, "callback": path})  # fmt: skip
+
+
+def record_task_run(work: AfterWork) -> None:
+    from django.db import close_old_connections
+
+    from scheduler_core.task_runs import record_run
+
+    job = work.job
+    assert job.task_id is not None
+    try:
+        close_old_connections()
+        record_run(job.task_id, job.occurrence, work.status.value, job.ended_at or datetime.now(UTC))
+    except Exception as exc:
+        log.warning("job %s: recording the run of task %s failed: %r", job.id, job.task_id, exc,
+                    extra={"job_id": job.id, "task_id": job.task_id})  # fmt: skip

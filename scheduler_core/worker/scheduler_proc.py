@@ -1,0 +1,110 @@
+"""The scheduler as a supervised child process of `worker start` (unless --without-scheduler).
+
+It is forked from the supervisor (after Django is set up, with DB connections closed), so it
+shares the supervisor's memory pages instead of loading a second interpreter, and runs
+`scheduler_core.scheduler.run_forever()`. If it exits it is restarted with a growing delay
+(1 s doubling up to 60 s, reset after a minute of running). The first exit is a warning, repeats
+are debug lines, so a scheduler that cannot run does not flood the worker's log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import time
+
+from scheduler_core.worker import logs
+
+log = logging.getLogger("taskctl.worker")
+
+
+def _child() -> int:
+    from scheduler_core.worker.executor import set_parent_death_signal
+
+    set_parent_death_signal()
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGCHLD, signal.SIGUSR1, signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+    try:
+        from scheduler_core.scheduler import run_forever
+
+        run_forever()  # installs its own SIGTERM / SIGINT handling: a clean stop
+        return 0
+    except Exception:
+        log.exception("the scheduler crashed")
+        return 70
+
+
+class SchedulerProcess:
+    def __init__(self) -> None:
+        try:  # imported here, once: the forked scheduler shares these pages with the supervisor
+            import scheduler_core.scheduler  # noqa: F401
+        except ImportError as exc:
+            log.warning("the scheduler cannot be imported: %s", exc)
+        self.pid: int | None = None
+        self.started = 0.0
+        self.restart_at = 0.0
+        self.delay = 1.0
+        self.exits = 0
+
+    def start(self, now: float) -> None:
+        from django.db import connections
+
+        from scheduler_core.worker.executor import prepare_fork
+
+        connections.close_all()
+        prepare_fork()
+        pid = os.fork()
+        if pid == 0:
+            code = 70
+            try:
+                code = _child()
+            finally:
+                logs.flush()
+                os._exit(code)
+        self.pid, self.started = pid, now
+        log.debug("scheduler started (pid %d)", pid)
+
+    def poll(self, now: float) -> None:
+        """Restart the scheduler if it exited (after its back-off delay)."""
+        if self.pid is not None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                pid, status = self.pid, 0
+            if pid == 0:
+                if now - self.started > 60:
+                    self.delay = 1.0
+                return
+            self.pid = None
+            self.exits += 1
+            level = logging.WARNING if self.exits == 1 else logging.DEBUG
+            log.log(level, "the scheduler exited (%s); restarting in %gs", _how(status), self.delay)
+            self.restart_at = now + self.delay
+            self.delay = min(self.delay * 2, 60.0)
+        if now >= self.restart_at:
+            self.start(now)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        pid, self.pid = self.pid, None
+        if pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    return
+            except ChildProcessError:
+                return
+            time.sleep(0.02)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+def _how(status: int) -> str:
+    code = os.waitstatus_to_exitcode(status)
+    return f"signal {-code}" if code < 0 else f"exit code {code}"

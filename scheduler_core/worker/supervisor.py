@@ -1,0 +1,391 @@
+"""The supervisor: the process tree of one worker.
+
+It forks `--concurrency` execution processes (executor.py) and restarts them when they die,
+kills one whose job passes its hard deadline (recording the job as timed out), runs the
+heartbeat, the commands listener thread and the scheduler subprocess, and turns SIGTERM/SIGINT
+into a warm shutdown (first) or a cold one (second). User code never runs here: callbacks of
+jobs recorded by the supervisor run in the next execution process (or a short-lived one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue as queue_module
+import select
+import signal
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+from scheduler_core import lifecycle
+from scheduler_core.conf import get_config
+from scheduler_core.jobs import JobStatus
+from scheduler_core.lifecycle import Outcome
+from scheduler_core.queues import Queue, get_queue
+from scheduler_core.worker import logs, running, timeouts
+from scheduler_core.worker.executor import Budget, Executor, prepare_fork
+from scheduler_core.worker.heartbeat import Heartbeat, default_name
+from scheduler_core.worker.options import WorkerOptions
+from scheduler_core.worker.pidfile import PidFile
+from scheduler_core.worker.running import AfterWork
+from scheduler_core.worker.slots import RUN, STOP, SUSPEND, Slots
+
+log = logging.getLogger("taskctl.worker")
+
+_TICK = 0.5  # seconds the supervisor sleeps at most between looks at its processes
+_COLD_IDLE_GRACE = 2.0  # seconds an idle execution process gets to exit in a cold shutdown
+
+
+@dataclass
+class Child:
+    pid: int
+    started: float
+
+
+class Supervisor:
+    def __init__(self, options: WorkerOptions) -> None:
+        self.options = options
+        self.config = get_config()
+        names = options.queues or list(self.config.queues)
+        self.queues: list[Queue] = [get_queue(n) for n in dict.fromkeys(names)]  # UnknownQueue: exit 3
+        self.name = options.name or default_name()
+        self.concurrency = max(1, options.concurrency)
+        self.slots = Slots(self.concurrency)
+        self.budget = Budget(options.max_jobs) if options.max_jobs is not None else None
+        self.children: dict[int, Child] = {}  # slot index -> process
+        self.retired: set[int] = set()  # slots whose process exited 0 (drained, budget, stop)
+        self.restart_at: dict[int, float] = {}
+        self.after_work: list[AfterWork] = []
+        self.commands: queue_module.SimpleQueue[dict[str, Any]] = queue_module.SimpleQueue()
+        self.signals = 0
+        self.cold = False
+        self.cold_since = 0.0
+        self.extra_failed = 0  # jobs recorded failed here (hard timeouts, stops, lost processes)
+        self.last_busy = time.time()
+        self.pid = os.getpid()
+        self.registered = False
+
+    # ----- start and stop -----
+    def run(self) -> int:
+        from scheduler_core.broker.connection import check, get_client
+        from scheduler_core.worker.commands import Listener
+        from scheduler_core.worker.scheduler_proc import SchedulerProcess
+
+        cfg = self.config
+        for url in dict.fromkeys([cfg.broker_url] + [q.broker_url for q in self.queues]):
+            check(url, cfg.connect_timeout)  # BrokerUnavailable: exit 69
+        pid_file = PidFile(self.options.pid_file) if self.options.pid_file else None
+        if pid_file:
+            pid_file.acquire()  # Conflict: exit 4
+        try:
+            self.heartbeat = Heartbeat(
+                self.name, self.queues, cfg, get_client(cfg.broker_url, cfg.connect_timeout)
+            )
+            channel = self.heartbeat.keys.commands
+            self.listener = Listener(cfg.broker_url, cfg.connect_timeout, channel, self.name, self._deliver)
+            self.listener.start()
+            self.listener.ready.wait(cfg.connect_timeout + 1)
+            self.heartbeat.register(time.time(), self.concurrency)  # Conflict: exit 4
+            self.registered = True
+            self._install_signals()
+            names = ", ".join(q.name for q in self.queues)
+            log.info("worker %s started: queues %s, concurrency %d%s", self.name, names,
+                     self.concurrency, ", burst" if self.options.burst else "",
+                     extra={"worker": self.name, "queues": [q.name for q in self.queues]})  # fmt: skip
+            self.scheduler = SchedulerProcess() if self.options.with_scheduler else None
+            if self.scheduler:
+                self.scheduler.start(time.time())
+            for i in range(self.concurrency):
+                self._spawn(i)
+            self._loop()
+        finally:
+            self._shutdown()
+            if pid_file:
+                pid_file.release()
+        return 0
+
+    def _shutdown(self) -> None:
+        for i in list(self.children):
+            self._kill(i, JobStatus.STOPPED, "worker shut down")
+        if self.after_work:
+            self._finalize()
+        sched = getattr(self, "scheduler", None)
+        if sched is not None:
+            sched.stop()
+        listener = getattr(self, "listener", None)
+        if listener is not None:
+            listener.stop()
+        hb = getattr(self, "heartbeat", None)
+        if hb is None or not self.registered:
+            return  # never started: another worker's record with this name is not ours to remove
+        if hb is not None:
+            try:
+                hb.unregister()
+            except Exception as exc:
+                log.warning("could not remove the worker record: %s", exc)
+        log.info("worker %s stopped", self.name, extra={"worker": self.name})
+        logs.flush()
+
+    def _install_signals(self) -> None:
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
+        signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGCHLD, lambda s, f: None)  # wakes the loop through the wakeup fd
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.signals += 1
+
+    def _deliver(self, msg: dict[str, Any]) -> None:  # listener thread
+        self.commands.put(msg)
+        with contextlib.suppress(BlockingIOError, AttributeError):
+            os.write(self.wake_w, b"c")
+
+    # ----- the loop -----
+    def _loop(self) -> None:
+        interval = self.config.heartbeat_interval
+        next_beat = 0.0
+        handled_signals = 0
+        while True:
+            now = time.time()
+            if self.signals > handled_signals:
+                handled_signals = self.signals
+                self._stop(cold=handled_signals > 1)
+            while not self.commands.empty():
+                self._command(self.commands.get())
+            self._collect_children(now)
+            self._enforce(now)
+            if now >= next_beat:
+                self._beat(now)
+                next_beat = now + interval
+            self._check_idle(now)
+            if self.scheduler is not None and self.slots.mode != STOP:
+                self.scheduler.poll(now)
+            self._respawn(now)
+            if not self.children and (self.slots.mode == STOP or len(self.retired) == self.concurrency):
+                return
+            logs.flush()
+            try:
+                select.select([self.wake_r], [], [], max(0.0, min(_TICK, next_beat - time.time())))
+                while os.read(self.wake_r, 512):
+                    pass
+            except (BlockingIOError, InterruptedError):
+                pass
+
+    def _stop(self, *, cold: bool) -> None:
+        if cold and not self.cold:
+            log.warning("cold shutdown: stopping the running jobs now")
+            self.cold, self.cold_since = True, time.time()
+        elif not cold and self.slots.mode != STOP:
+            log.info("warm shutdown: finishing the running jobs (signal again to stop them now)")
+        self.slots.mode = STOP
+        self._signal_children()
+        if self.scheduler is not None:
+            self.scheduler.stop()
+
+    def _signal_children(self) -> None:
+        for child in self.children.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid, signal.SIGUSR1)
+
+    def _command(self, msg: dict[str, Any]) -> None:
+        command = msg["command"]
+        log.info("command received: %s%s", command, f" {msg['job_id']}" if msg.get("job_id") else "",
+                 extra={"command": command})  # fmt: skip
+        if command == "shutdown":
+            self._stop(cold=False)
+        elif command == "shutdown-now":
+            self._stop(cold=True)
+        elif command == "suspend" and self.slots.mode == RUN:
+            self.slots.mode = SUSPEND
+            self._signal_children()
+        elif command == "resume" and self.slots.mode == SUSPEND:
+            self.slots.mode = RUN
+            self._signal_children()
+        elif command == "stop-job":
+            for i in list(self.children):
+                view = self.slots.read(i)
+                if view.busy and view.job_id == msg.get("job_id"):
+                    self._kill(i, JobStatus.STOPPED, "stopped by command")
+                    break
+            else:
+                log.info("stop-job %s: not running here", msg.get("job_id"))
+
+    # ----- execution processes -----
+    def _spawn(self, index: int) -> None:
+        from django.db import connections
+
+        connections.close_all()  # never share a DB connection across fork
+        after, self.after_work = self.after_work, []
+        prepare_fork()
+        pid = os.fork()
+        if pid == 0:
+            code = 70
+            try:
+                code = Executor(index=index, queues=self.queues, worker=self.name, slots=self.slots,
+                                budget=self.budget, burst=self.options.burst,
+                                callback_timeout=self.options.callback_timeout,
+                                supervisor_pid=self.pid).main(after)  # fmt: skip
+            except BaseException:
+                log.exception("execution process crashed")
+            finally:
+                logs.flush()
+                os._exit(code)
+        self.children[index] = Child(pid, time.time())
+
+    def _collect_children(self, now: float) -> None:
+        for index, child in list(self.children.items()):
+            try:
+                pid, status = os.waitpid(child.pid, os.WNOHANG)
+            except ChildProcessError:
+                pid, status = child.pid, 0
+            if pid == 0:
+                continue
+            del self.children[index]
+            code = os.waitstatus_to_exitcode(status)
+            if code == 0:
+                self.retired.add(index)
+                continue
+            how = f"signal {-code}" if code < 0 else f"exit code {code}"
+            log.error("execution process %d died (%s)", child.pid, how)
+            self._record(index, JobStatus.FAILED, timeouts.WorkerLost(f"execution process died ({how})"))
+            quick = now - child.started < 1.0
+            self.restart_at[index] = now + (1.0 if quick else 0.0)
+
+    def _respawn(self, now: float) -> None:
+        if self.slots.mode == STOP:
+            return
+        for index in range(self.concurrency):
+            if index in self.children or index in self.retired:
+                continue
+            if self.restart_at.get(index, 0.0) <= now:
+                self.restart_at.pop(index, None)
+                self._spawn(index)
+
+    def _kill(self, index: int, status: JobStatus, reason: str) -> None:
+        """Kill an execution process now and record its job (if any) as `status`."""
+        child = self.children.pop(index, None)
+        if child is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child.pid, signal.SIGKILL)
+        os.waitpid(child.pid, 0)
+        exc: BaseException = (
+            timeouts.JobStopped(reason) if status is JobStatus.STOPPED else timeouts.JobTimeout(reason)
+        )
+        self._record(index, status, exc)
+
+    def _record(self, index: int, status: JobStatus, exc: BaseException) -> None:
+        """Record the job of a dead execution process: failed / stopped, or retried while it may."""
+        view = self.slots.read(index)
+        self.slots.reset(index)
+        if not view.busy:
+            return
+        queue = self.queues[view.queue_index]
+        try:
+            job = queue.fetch_job(view.job_id)
+            if job is None or job.status is not JobStatus.ACTIVE or job.worker != self.name:
+                return  # its outcome was recorded already (or it is a callback run: nothing to record)
+            fields = running.failure_fields(exc)
+            self.extra_failed += 1
+            if status is not JobStatus.STOPPED and job.retries_left > 0:
+                delay = running.retry_delay(job)
+                lifecycle.retry_later(queue, job, delay, fields)
+                log.info("job %s %s: %s, retry in %gs", job.id, job.callable, fields["exc_message"], delay)
+                return
+            recorded, _ = lifecycle.complete(queue, job, Outcome(status, fields), worker=self.name)
+        except Exception as exc2:
+            log.error("job %s: recording its outcome failed: %s", view.job_id, exc2)
+            return
+        if not recorded:
+            return
+        extra = {"job_id": job.id, "queue": job.queue, "callable": job.callable, "outcome": status.value}
+        log.info("job %s %s: %s: %s", job.id, job.callable, status.value, fields["exc_message"], extra=extra)
+        if job.task_id is not None or (job.on_stopped if status is JobStatus.STOPPED else job.on_failure):
+            job.status = status
+            job.ended_at = datetime.now(UTC)
+            self.after_work.append(
+                AfterWork(job, status, None, fields["exc_type"], fields["exc_message"], "")
+            )
+
+    def _enforce(self, now: float) -> None:
+        """Hard timeouts; in a cold shutdown, stop running jobs and idle stragglers."""
+        for index in list(self.children):
+            view = self.slots.read(index)
+            if self.cold:
+                if view.busy or now - self.cold_since > _COLD_IDLE_GRACE:
+                    self._kill(index, JobStatus.STOPPED, "stopped by a cold shutdown")
+            elif view.busy and now > view.deadline:
+                log.warning(
+                    "job %s: hard timeout: killing execution process %d",
+                    view.job_id,
+                    self.children[index].pid,
+                )
+                self._kill(index, JobStatus.FAILED, f"hard timeout: killed after {now - view.started:.1f}s")
+
+    def _finalize(self) -> None:
+        """Run the callbacks of jobs recorded here in a short-lived process (no spare one is left)."""
+        from django.db import connections
+
+        connections.close_all()
+        after, self.after_work = self.after_work, []
+        pid = os.fork()
+        if pid == 0:
+            code = 70
+            try:
+                ex = Executor(index=0, queues=self.queues, worker=self.name, slots=self.slots, budget=None,
+                              burst=True, callback_timeout=self.options.callback_timeout,
+                              supervisor_pid=self.pid)  # fmt: skip
+                ex._setup()
+                for work in after:
+                    ex._after(0, work)
+                code = 0
+            finally:
+                logs.flush()
+                os._exit(code)
+        deadline = time.time() + (self.options.callback_timeout + 1) * len(after)
+        while time.time() < deadline:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+    # ----- heartbeat and idleness -----
+    def _state(self) -> tuple[str, list[tuple[int, str]], int, int]:
+        current: list[tuple[int, str]] = []
+        done = failed = 0
+        for i in range(self.concurrency):
+            view = self.slots.read(i)
+            done += view.done
+            failed += view.failed
+            if view.busy:
+                current.append((view.queue_index, view.job_id))
+        mode = self.slots.mode
+        state = (
+            "stopping" if mode == STOP else "suspended" if mode == SUSPEND else "busy" if current else "idle"
+        )
+        return state, current, done, failed + self.extra_failed
+
+    def _beat(self, now: float) -> None:
+        state, current, done, failed = self._state()
+        try:
+            self.heartbeat.beat(now, state, current, done, failed)
+        except Exception as exc:
+            log.error("heartbeat failed: %s", exc)
+
+    def _check_idle(self, now: float) -> None:
+        limit = self.options.max_idle_time
+        if limit is None or self.slots.mode == STOP:
+            return
+        if any(self.slots.read(i).busy for i in range(self.concurrency)):
+            self.last_busy = now
+        elif now - self.last_busy >= limit:
+            log.info("idle for %gs: stopping", limit)
+            self._stop(cold=False)

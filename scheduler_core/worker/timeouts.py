@@ -1,0 +1,56 @@
+"""Soft timeouts: SIGALRM raises JobTimeout inside the running job, so it can clean up.
+
+A job that ignores it is killed by the supervisor at its hard deadline (`hard_deadline`).
+"""
+
+from __future__ import annotations
+
+import signal
+from types import FrameType
+
+
+class JobTimeout(Exception):
+    """The job (or callback) ran longer than its timeout."""
+
+
+class JobStopped(Exception):
+    """The job was stopped by a command or by a cold shutdown."""
+
+
+class WorkerLost(Exception):
+    """The execution process running the job died."""
+
+
+_armed = 0.0  # seconds of the armed timer, 0 when none
+
+
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    if _armed:
+        raise JobTimeout(f"timed out after {_armed:g}s")
+
+
+def install() -> None:
+    signal.signal(signal.SIGALRM, _on_alarm)
+
+
+def arm(seconds: float) -> None:
+    global _armed
+    if seconds > 0:
+        _armed = seconds
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+
+
+def disarm() -> None:
+    global _armed
+    if _armed:
+        _armed = 0.0
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def grace(timeout: float) -> float:
+    """Seconds between the soft timeout and the hard kill: 10% of the timeout, 1 s to 10 s."""
+    return min(max(timeout * 0.1, 1.0), 10.0)
+
+
+def hard_deadline(started: float, timeout: float) -> float:
+    return started + timeout + grace(timeout) if timeout > 0 else float("inf")

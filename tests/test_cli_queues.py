@@ -1,0 +1,332 @@
+"""`taskctl queues show | clear` on a real Redis, through typer's CliRunner.
+
+Also home of the small CLI test helpers the other test_cli_* modules import: `cli` (CliRunner with
+a fixed width and the project's error -> exit code mapping), `golden` and the fixed clock `NOW`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scheduler_core.errors import TaskctlError
+
+GOLDEN = Path(__file__).parent / "golden"
+NOW = 1_790_000_000.0  # 2026-09-21 14:13:20 UTC: every test's clock
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Out:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Out:
+    """Invoke `taskctl ARGS` in-process at 120 columns; TaskctlError -> its exit code and one line,
+    as `taskctl.app.run` does."""
+    from typer.testing import CliRunner
+
+    from taskctl.app import app
+
+    result = CliRunner().invoke(app, list(args), input=input, env={"COLUMNS": "120", **(env or {})})
+    stderr = result.stderr
+    code = result.exit_code
+    exc = result.exception
+    if isinstance(exc, TaskctlError):
+        code, stderr = exc.exit_code, stderr + f"taskctl: error: {exc}\n"
+    elif exc is not None and not isinstance(exc, SystemExit):
+        raise exc
+    return Out(code, result.stdout, stderr)
+
+
+def golden(name: str, text: str) -> None:
+    """Compare with tests/golden/NAME; TASKCTL_UPDATE_GOLDEN=1 rewrites the file."""
+    path = GOLDEN / name
+    if os.environ.get("TASKCTL_UPDATE_GOLDEN") == "1" or not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    assert text == path.read_text(), f"output differs from {path}"
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> float:
+    import scheduler_core.inspect
+
+    monkeypatch.setattr(scheduler_core.inspect, "clock", lambda: NOW)
+    return NOW
+
+
+def fill(now: float = NOW) -> None:
+    """default: 3 queued (oldest 125 s), 2 scheduled, 1 active, finished, failed, canceled;
+    high: 1 queued an hour ago; low: empty. Fixed ids."""
+    from scheduler_core.jobs import JobStatus
+    from scheduler_core.lifecycle import Outcome, claim, complete
+    from scheduler_core.queues import JobCall, get_queue
+
+    q = get_queue("default")
+
+    def put(job_id: str, at: float, *args: Any, due: float | None = None) -> None:
+        q.enqueue_call(JobCall("tests.jobs.add", args or (1, 2), job_id=job_id, at=due), now=at)
+
+    put("job-finished", now - 300)
+    job = claim(q, "w1", now=now - 290)
+    assert job is not None
+    complete(q, job, Outcome(JobStatus.FINISHED, {"result": "3"}), worker="w1", now=now - 280)
+    put("job-failed", now - 270)
+    job = claim(q, "w1", now=now - 265)
+    assert job is not None
+    fields = {
+        "exc_type": "RuntimeError",
+        "exc_message": "boom",
+        "traceback": "Traceback...\nRuntimeError: boom",
+    }
+    complete(q, job, Outcome(JobStatus.FAILED, fields), worker="w1", now=now - 260)
+    put("job-active", now - 200)
+    assert claim(q, "w2", now=now - 190) is not None
+    put("job-canceled", now - 150)
+    assert q.cancel("job-canceled", now=now - 140)
+    put("job-q1", now - 125, 10, 20)
+    put("job-q2", now - 60, {"a": 1})
+    put("job-q3", now - 5, "text")
+    put("job-s1", now - 100, due=now + 3600)
+    put("job-s2", now - 100, due=now + 7200)
+    get_queue("high").enqueue_call(JobCall("tests.jobs.noop", job_id="job-h1"), now=now - 3700)
+
+
+def digest(prefix: str) -> tuple[int, str]:
+    """How many keys this test has, and a digest of them all (name, type and serialised value).
+    (Not DBSIZE: other tests share the Redis DB.)"""
+    import redis
+
+    from tests.conftest import REDIS_URL
+
+    r = redis.Redis.from_url(REDIS_URL)
+    try:
+        h = hashlib.sha256()
+        keys = sorted(r.scan_iter(match=f"{prefix}:*", count=1000))
+        for key in keys:
+            h.update(key + b"\0" + r.type(key) + b"\0" + (r.dump(key) or b""))
+        return len(keys), h.hexdigest()
+    finally:
+        r.close()
+
+
+# ----- queues show -----
+@pytest.mark.parametrize("fmt", ["table", "plain", "json", "yaml"])
+def test_queues_show_golden(clock: float, fmt: str) -> None:
+    fill()
+    out = cli("queues", "show", "-o", fmt)
+    assert out.code == 0, out.stderr
+    assert out.stderr == ""
+    golden(f"queues_show.{fmt}", out.stdout)
+
+
+def test_queues_show_json_shape(clock: float) -> None:
+    fill()
+    doc = json.loads(cli("queues", "show", "-o", "json").stdout)
+    assert doc["version"] == 1 and doc["kind"] == "queues"
+    default = doc["queues"][0]
+    counts = {k: default[k] for k in ("scheduled", "queued", "active", "finished", "failed", "canceled")}
+    assert default["name"] == "default"
+    assert counts == {"scheduled": 2, "queued": 3, "active": 1, "finished": 1, "failed": 1, "canceled": 1}
+    assert default["workers"] == 0
+    assert default["oldest_queued_age"] == 125.0
+    assert doc["queues"][1]["oldest_queued_age"] == 3700.0
+    assert doc["queues"][2]["oldest_queued_age"] is None
+    assert doc["totals"]["queued"] == 4 and doc["totals"]["oldest_queued_age"] == 3700.0
+
+
+def test_queues_show_named_queues_in_given_order(clock: float) -> None:
+    fill()
+    out = cli("queues", "show", "low", "high", "-o", "plain")
+    assert [line.split("\t")[0] for line in out.stdout.splitlines()] == ["low", "high"]
+
+
+def test_queues_show_is_read_only(clock: float, key_prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fill()
+    # Move the clock past every terminal expiry: a cleaning `show` would prune them now.
+    import scheduler_core.inspect
+
+    monkeypatch.setattr(scheduler_core.inspect, "clock", lambda: NOW + 30 * 86400)
+    before = digest(key_prefix)
+    for fmt in ("table", "json"):
+        assert cli("queues", "show", "-o", fmt).code == 0
+    assert cli("queues", "show", "--watch", "--interval", "0.1", "--count", "2", "-o", "json").code == 0
+    assert digest(key_prefix) == before
+    doc = json.loads(cli("queues", "show", "-o", "json").stdout)
+    assert doc["totals"]["finished"] == 0  # expired entries are not counted ... but still there:
+    assert digest(key_prefix) == before
+
+
+def test_queues_show_one_round_trip_per_broker(clock: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting many jobs costs one pipeline execute per broker, not one command per job."""
+    from redis.client import Pipeline
+
+    fill()
+    calls: list[int] = []
+    real = Pipeline.execute
+
+    def counting(self: Pipeline, raise_on_error: bool = True) -> Any:
+        calls.append(len(self.command_stack))
+        return real(self, raise_on_error)
+
+    monkeypatch.setattr(Pipeline, "execute", counting)
+    assert cli("queues", "show", "-o", "json").code == 0
+    assert calls == [3 * 7 + 2]  # one pipeline: 7 commands per queue, 2 for the workers
+
+
+def test_watch_off_tty_gives_n_json_lines(clock: float) -> None:
+    fill()
+    out = cli("queues", "show", "--watch", "--interval", "0.1", "--count", "3", "-o", "json")
+    assert out.code == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 3
+    docs = [json.loads(line) for line in lines]
+    assert all(d["kind"] == "queues" and d["queues"][0]["queued"] == 3 for d in docs)
+
+
+def test_watch_off_tty_plain_snapshots(clock: float) -> None:
+    fill()
+    out = cli("queues", "show", "--watch", "--interval", "0.1", "--count", "2")
+    assert out.code == 0
+    snapshots = out.stdout.split("\n\n")
+    assert len([s for s in snapshots if s.strip()]) == 2
+    golden("queues_watch.plain", out.stdout)
+
+
+def test_watch_ctrl_c_exits_130_without_traceback(key_prefix: str) -> None:
+    env = {
+        **os.environ,
+        "TASKCTL_SETTINGS": "tests.settings",
+        "TASKCTL_KEY_PREFIX": key_prefix,
+        "PYTHONPATH": str(REPO),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "taskctl", "queues", "show", "--watch", "--interval", "0.2", "-o", "json"],
+        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # a first snapshot: it is watching
+    assert json.loads(first)["kind"] == "queues"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 130
+    assert "Traceback" not in err
+
+
+# ----- errors -----
+def test_unknown_queue_exits_3_naming_it() -> None:
+    out = cli("queues", "show", "default", "nope")
+    assert out.code == 3
+    assert out.stderr.strip().splitlines() == [
+        "taskctl: error: unknown queue 'nope' (configured: default, high, low)"
+    ]
+    assert out.stdout == ""
+
+
+@pytest.fixture
+def dead_broker(settings: Any) -> str:
+    from scheduler_core.conf import reset_config
+
+    url = "redis://:secret@127.0.0.1:1/0"
+    settings.SCHEDULER = {**settings.SCHEDULER, "BROKER_URL": url}
+    reset_config()
+    return url
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("queues", "show"),
+        ("queues", "show", "--watch", "--count", "2", "-o", "json"),
+        ("queues", "clear", "default", "--registry", "failed", "--yes"),
+    ],
+)
+def test_unreachable_broker_exits_69_one_line(dead_broker: str, args: tuple[str, ...]) -> None:
+    out = cli(*args)
+    assert out.code == 69
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "taskctl: error: broker redis://:***@127.0.0.1:1/0 unreachable"
+    )
+    assert "secret" not in out.stderr
+
+
+@pytest.mark.xfail(
+    reason="broker/connection.py keeps redis-py's default retries with backoff (3-5 s to give up)",
+    strict=False,
+)
+def test_unreachable_broker_within_3_seconds(dead_broker: str) -> None:
+    t = time.monotonic()
+    assert cli("queues", "show").code == 69
+    assert time.monotonic() - t < 3.0
+
+
+# ----- clear -----
+def test_clear_off_tty_needs_yes(clock: float, key_prefix: str) -> None:
+    fill()
+    before = digest(key_prefix)
+    out = cli("queues", "clear", "default", "--registry", "failed")
+    assert out.code == 2
+    assert out.stderr.strip().splitlines() == [
+        "taskctl: error: clearing failed of queue 'default' needs --yes when not on a terminal"
+    ]
+    assert digest(key_prefix) == before
+
+
+def test_clear_with_yes(clock: float) -> None:
+    from scheduler_core.queues import get_queue
+
+    fill()
+    out = cli("queues", "clear", "default", "--registry", "queued", "--yes")
+    assert out.code == 0, out.stderr
+    assert out.stderr == "deleted 3 queued job(s) from queue 'default'\n"
+    q = get_queue("default")
+    assert q.counts(now=NOW)["queued"] == 0 and q.fetch_job("job-q1") is None
+    assert q.counts(now=NOW)["failed"] == 1  # other registries untouched
+    doc = json.loads(cli("queues", "clear", "default", "-r", "scheduled", "-y", "-o", "json").stdout)
+    assert doc == {
+        "version": 1,
+        "kind": "queue-clear",
+        "queue": "default",
+        "registry": "scheduled",
+        "deleted": 2,
+    }
+
+
+@pytest.mark.parametrize(
+    ("registry", "message"),
+    [
+        ("active", "the active registry cannot be cleared: stop the jobs instead"),
+        ("bogus", "unknown registry 'bogus' (one of: scheduled, queued, active, finished, failed, canceled)"),
+    ],
+)
+def test_clear_bad_registry_exits_3(registry: str, message: str) -> None:
+    out = cli("queues", "clear", "default", "--registry", registry, "--yes")
+    assert out.code == 3
+    assert out.stderr.strip() == f"taskctl: error: {message}"
+
+
+def test_clear_unknown_queue_exits_3() -> None:
+    out = cli("queues", "clear", "nope", "--registry", "failed", "--yes")
+    assert out.code == 3 and "unknown queue 'nope'" in out.stderr
+
+
+def test_run_maps_errors_like_cli_helper(capsys: pytest.CaptureFixture[str]) -> None:
+    """The helper's mapping is the real one: `taskctl.app.run` gives the same code and line."""
+    from taskctl.app import run
+
+    assert run(["queues", "show", "nope"]) == 3
+    assert capsys.readouterr().err.startswith("taskctl: error: unknown queue 'nope'")

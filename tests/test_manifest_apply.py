@@ -1,0 +1,294 @@
+"""`taskctl tasks diff | apply` against the test database: the plan, idempotence, prune,
+conflicts, the after-commit hook, and query counts. Also home of `run`, a fast CLI helper."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scheduler_core.errors import TaskctlError
+from scheduler_core.models import Task, TaskSet, TaskType
+from tests.test_cli_queues import Out
+
+pytestmark = pytest.mark.django_db
+TASK = "  - {name: %s, type: cron, callable: tests.jobs.noop, cron: '0 3 * * *'}\n"
+
+
+@functools.cache
+def _command() -> Any:
+    import typer.main
+
+    from taskctl.app import app
+
+    return typer.main.get_command(app)
+
+
+def run(*args: str, input: str | None = None) -> Out:
+    """`taskctl ARGS` in-process, the click command built once (building it costs 0.1 s a call);
+    errors mapped to exit codes as taskctl.app.run maps them."""
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    code = 0
+    message = ""
+    with runner.isolation(input=input, env={"COLUMNS": "120"}) as streams:
+        try:
+            _command().main(args=list(args), prog_name="taskctl")
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except TaskctlError as exc:
+            code, message = exc.exit_code, f"taskctl: error: {exc}\n"
+        sys.stdout.flush()
+        sys.stderr.flush()
+        stdout, stderr = streams[0].getvalue().decode(), streams[1].getvalue().decode()
+    return Out(code, stdout, stderr + message)
+
+
+def manifest(set_name: str, *names: str, extra: str = "") -> str:
+    return f"version: 1\nset: {set_name}\ntasks:\n" + "".join(TASK % n for n in names) + extra
+
+
+def snapshot() -> list[dict[str, Any]]:
+    """Every task and set row, as a comparable value."""
+    return [*Task.objects.order_by("name").values(), *TaskSet.objects.order_by("name").values()]
+
+
+@pytest.fixture
+def hook(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[int], list[Any]]]:
+    """Calls of planning.tasks_changed (run by django_capture_on_commit_callbacks(execute=True))."""
+    import scheduler_core.planning
+
+    calls: list[tuple[list[int], list[Any]]] = []
+    monkeypatch.setattr(scheduler_core.planning, "tasks_changed",
+                        lambda ids, deleted=(): calls.append((sorted(ids), list(deleted))))  # fmt: skip
+    return calls
+
+
+def test_apply_creates_then_second_apply_is_unchanged(hook: list[Any], django_capture_on_commit_callbacks: Any) -> None:
+    text = manifest("billing", "a", "b")
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run("tasks", "apply", "-f", "-", "-o", "json", input=text)
+    assert out.code == 0, out.stderr
+    assert out.stderr == "set billing: 2 created, 0 configured, 0 unchanged, 0 pruned\n"
+    doc = json.loads(out.stdout)
+    assert (doc["version"], doc["kind"], doc["changes_pending"]) == (1, "plan", True)
+    assert [(t["name"], t["action"], t["source"]) for t in doc["tasks"]] == [
+        ("a", "created", "<stdin>:4: tasks[0]"), ("b", "created", "<stdin>:5: tasks[1]")]  # fmt: skip
+    assert doc["sets"] == [{"name": "billing", "created": 2, "configured": 0, "unchanged": 0, "conflict": 0,
+                            "orphaned": 0, "pruned": 0}]  # fmt: skip
+    tasks = {t.name: t for t in Task.objects.all()}
+    assert set(tasks) == {"a", "b"} and all(t.task_set and t.task_set.name == "billing" for t in tasks.values())
+    assert all(t.spec_hash == t.compute_spec_hash() for t in tasks.values())
+    assert TaskSet.objects.get().applied_at is not None
+    assert hook == [(sorted(t.pk for t in tasks.values()), [])]
+    before = snapshot()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = run("tasks", "apply", "-f", "-", input=text)
+    assert (again.code, again.stderr) == (0, "set billing: 0 created, 0 configured, 2 unchanged, 0 pruned\n")
+    assert snapshot() == before and len(hook) == 1  # no write, no replan
+
+
+def _second_apply_queries(n: int) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from scheduler_core.manifest import load_manifest
+    from scheduler_core.manifest.apply import apply_manifest
+
+    Task.objects.all().delete()
+    TaskSet.objects.all().delete()
+    import io
+
+    m = load_manifest(["-"], io.StringIO(manifest("big", *[f"t{i}" for i in range(n)])))
+    apply_manifest(m)
+    with CaptureQueriesContext(connection) as ctx:
+        plan = apply_manifest(m)
+    assert plan.counts()["unchanged"] == n
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def test_second_apply_writes_nothing_and_costs_the_same_for_any_size() -> None:
+    small, large = _second_apply_queries(10), _second_apply_queries(300)
+    for sql in small + large:
+        assert not sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")), sql
+    assert len(small) == len(large) <= 6
+
+
+def test_configured_lists_fields_before_after(hook: list[Any], django_capture_on_commit_callbacks: Any) -> None:
+    run("tasks", "apply", "-f", "-", input=manifest("billing", "a", "b"))
+    changed = manifest("billing", "a") + "  - {name: b, type: cron, callable: tests.jobs.noop, cron: '0 4 * * *',"\
+        " queue: high, timeout: 10m}\n"  # fmt: skip
+    out = run("tasks", "diff", "-f", "-", "-o", "json", input=changed)
+    assert out.code == 1
+    b = next(t for t in json.loads(out.stdout)["tasks"] if t["name"] == "b")
+    assert b["action"] == "configured"
+    assert b["changes"] == [{"field": "queue", "before": "default", "after": "high"},
+                            {"field": "cron", "before": "0 3 * * *", "after": "0 4 * * *"},
+                            {"field": "timeout", "before": None, "after": 600}]  # fmt: skip
+    plain = run("tasks", "diff", "-f", "-", "-o", "plain", input=changed).stdout.splitlines()
+    assert plain == ["billing\ta\tunchanged\t",
+                     "billing\tb\tconfigured\tqueue: default -> high; cron: 0 3 * * * -> 0 4 * * *; timeout: - -> 600"]  # fmt: skip
+    pk = Task.objects.get(name="b").pk
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run("tasks", "apply", "-f", "-", input=changed)
+    assert out.stderr == "set billing: 0 created, 1 configured, 1 unchanged, 0 pruned\n"
+    b_row = Task.objects.get(name="b")
+    assert (b_row.queue, b_row.cron, b_row.timeout) == ("high", "0 4 * * *", 600)
+    assert b_row.spec_hash == b_row.compute_spec_hash()
+    assert hook == [([pk], [])]
+    assert run("tasks", "diff", "-f", "-", input=changed).code == 0
+
+
+def test_table_hides_unchanged_rows() -> None:
+    run("tasks", "apply", "-f", "-", input=manifest("s", "a"))
+    out = run("tasks", "diff", "-f", "-", "-o", "table", input=manifest("s", "a", "b"))
+    assert out.code == 1 and " b " in out.stdout and " a " not in out.stdout
+
+
+def _seed_other_owners() -> dict[str, Task]:
+    other = TaskSet.objects.create(name="other")
+    made = [Task(name="theirs", type=TaskType.CRON, callable="tests.jobs.noop", cron="0 3 * * *", task_set=other),
+            Task(name="by-hand", type=TaskType.CRON, callable="tests.jobs.noop", cron="0 3 * * *")]  # fmt: skip
+    for t in made:
+        t.save()
+    return {t.name: t for t in made}
+
+
+def test_conflicts_exit_4_and_write_nothing(hook: list[Any], django_capture_on_commit_callbacks: Any) -> None:
+    _seed_other_owners()
+    text = manifest("mine", "new", "theirs", "by-hand")
+    diff = run("tasks", "diff", "-f", "-", "-o", "plain", input=text)
+    assert diff.code == 1
+    assert "mine\ttheirs\tconflict\towned by set other" in diff.stdout
+    assert "set mine: 1 to create, 0 to configure, 0 unchanged, 0 to prune, 2 conflicts" in diff.stderr
+    before = snapshot()
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run("tasks", "apply", "-f", "-", input=text)
+    assert out.code == 4
+    assert out.stderr.splitlines() == [
+        '<stdin>:5: tasks[1]: task "theirs" is owned by set "other"',
+        '<stdin>:6: tasks[2]: task "by-hand" is owned by no set (it was made by hand)',
+        "taskctl: error: 2 conflicts; nothing was written (--force-conflicts takes them over)",
+    ]
+    assert snapshot() == before and hook == []
+    dry = run("tasks", "apply", "--dry-run", "-f", "-", input=text)
+    assert dry.code == 4 and snapshot() == before
+
+
+def test_force_conflicts_adopts(hook: list[Any], django_capture_on_commit_callbacks: Any) -> None:
+    seeded = _seed_other_owners()
+    text = manifest("mine", "theirs", "by-hand")
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run("tasks", "apply", "--force-conflicts", "-f", "-", "-o", "json", input=text)
+    assert out.code == 0, out.stderr
+    changes = {t["name"]: t["changes"] for t in json.loads(out.stdout)["tasks"]}
+    assert changes["theirs"] == [{"field": "set", "before": "other", "after": "mine"}]
+    assert changes["by-hand"] == [{"field": "set", "before": None, "after": "mine"}]
+    assert set(Task.objects.filter(task_set__name="mine").values_list("name", flat=True)) == {"theirs", "by-hand"}
+    assert hook == [(sorted(t.pk for t in seeded.values()), [])]
+    assert run("tasks", "diff", "-f", "-", input=text).code == 0
+
+
+def test_orphans_listed_and_pruned_only_with_prune(hook: list[Any], django_capture_on_commit_callbacks: Any) -> None:
+    seeded = _seed_other_owners()
+    run("tasks", "apply", "-f", "-", input=manifest("mine", "a", "b", "c"))
+    run("tasks", "apply", "-f", "-", input=manifest("neighbour", "n1"))
+    smaller = manifest("mine", "a")
+    out = run("tasks", "diff", "-f", "-", "-o", "plain", input=smaller)
+    assert out.code == 0  # orphans are not changes unless --prune
+    assert out.stdout.splitlines() == ["mine\ta\tunchanged\t", "mine\tb\torphaned\t", "mine\tc\torphaned\t"]
+    assert "2 orphaned (kept; --prune deletes them)" in out.stderr
+    assert run("tasks", "diff", "--prune", "-f", "-", input=smaller).code == 1
+    kept = run("tasks", "apply", "-f", "-", input=smaller)
+    assert kept.code == 0 and Task.objects.filter(task_set__name="mine").count() == 3
+    doomed = {t.name: (t.pk, t.queue, t.pending_job_id) for t in Task.objects.filter(name__in=["b", "c"])}
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run("tasks", "apply", "--prune", "-f", "-", input=smaller)
+    assert out.stderr == "set mine: 0 created, 0 configured, 1 unchanged, 2 pruned\n"
+    names = set(Task.objects.values_list("name", flat=True))
+    assert names == {"a", "n1", *seeded}  # the other set's and the hand-made tasks are untouched
+    assert hook == [([], [doomed["b"], doomed["c"]])]
+
+
+def test_prune_to_empty_needs_allow_empty() -> None:
+    run("tasks", "apply", "-f", "-", input=manifest("mine", "a"))
+    empty = "version: 1\nset: mine\ntasks: []\n"
+    out = run("tasks", "apply", "--prune", "-f", "-", input=empty)
+    assert out.code == 3 and "add --allow-empty" in out.stderr
+    assert run("tasks", "apply", "--prune", "--dry-run", "-f", "-", input=empty).code == 3
+    assert Task.objects.count() == 1
+    assert run("tasks", "apply", "-f", "-", input=empty).code == 0 and Task.objects.count() == 1
+    out = run("tasks", "apply", "--prune", "--allow-empty", "-f", "-", input=empty)
+    assert out.code == 0 and Task.objects.count() == 0 and TaskSet.objects.filter(name="mine").exists()
+
+
+def test_dry_run_writes_nothing() -> None:
+    run("tasks", "apply", "-f", "-", input=manifest("mine", "a", "b"))
+    before = snapshot()
+    out = run("tasks", "apply", "--dry-run", "--prune", "-f", "-", "-o", "json", input=manifest("mine", "c"))
+    assert out.code == 0 and snapshot() == before
+    doc = json.loads(out.stdout)
+    assert doc["dry_run"] is True and [t["action"] for t in doc["tasks"]] == ["created", "pruned", "pruned"]
+    assert out.stderr.endswith("dry run: nothing was written\n")
+    assert run("tasks", "apply", "--dry-run", "-f", "-", input=manifest("new-set", "z")).code == 0
+    assert not TaskSet.objects.filter(name="new-set").exists()
+
+
+def test_yaml_output_and_several_sets(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(manifest("one", "a1", "a2"))
+    (tmp_path / "b.yaml").write_text(manifest("two", "b1") + "---\n" + manifest("three", "c1"))
+    out = run("tasks", "apply", "-f", str(tmp_path), "-o", "yaml")
+    assert out.code == 0, out.stderr
+    import yaml
+
+    doc = yaml.safe_load(out.stdout)
+    assert doc["kind"] == "plan" and [s["name"] for s in doc["sets"]] == ["one", "two", "three"]
+    assert out.stderr.splitlines() == [
+        "set one: 2 created, 0 configured, 0 unchanged, 0 pruned",
+        "set two: 1 created, 0 configured, 0 unchanged, 0 pruned",
+        "set three: 1 created, 0 configured, 0 unchanged, 0 pruned",
+    ]
+    assert run("tasks", "diff", "-f", str(tmp_path / "a.yaml"), "-f", str(tmp_path / "b.yaml")).code == 0
+
+
+def test_every_field_round_trips_through_apply() -> None:
+    text = """version: 1
+set: full
+tasks:
+  - name: rep
+    type: repeatable
+    callable: tests.jobs.add
+    args: [1, 2]
+    kwargs: {}
+    queue: low
+    enabled: false
+    interval: 1h30m
+    repeat: 5
+    at: 2026-12-01T00:00:00.250000+02:00
+    timeout: 2h
+    result_ttl: 0
+    failure_ttl: 1w
+    at_front: true
+    on_success: tests.jobs.callback_success
+    on_failure: tests.jobs.callback_failure
+    on_stopped: tests.jobs.callback_stopped
+    retry: {max: 4, backoff: 30s}
+    misfire: skip
+    overlap: SKIP
+    description: |
+      two
+      lines
+"""
+    assert run("tasks", "apply", "-f", "-", input=text).code == 0
+    t = Task.objects.get(name="rep")
+    assert (t.interval, t.repeat, t.timeout, t.result_ttl, t.failure_ttl) == (5400, 5, 7200, 0, 604800)
+    assert t.at is not None and t.at.isoformat() == "2026-11-30T22:00:00.250000+00:00"
+    assert (t.retry_max, t.retry_backoff, t.misfire, t.overlap, t.at_front, t.enabled) == (
+        4, [30], "skip", "skip", True, False)  # fmt: skip
+    assert t.description == "two\nlines\n" and t.args == [1, 2]
+    assert run("tasks", "diff", "-f", "-", input=text).code == 0

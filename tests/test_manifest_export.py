@@ -1,0 +1,94 @@
+"""`taskctl tasks export`: spec only, a manifest apply accepts; `export | diff -f -` exits 0."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scheduler_core.models import Task, TaskSet
+from tests.test_manifest_apply import manifest, run
+
+pytestmark = pytest.mark.django_db
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "tasks.yaml"
+
+
+def test_examples_round_trip() -> None:
+    assert run("tasks", "apply", "-f", str(EXAMPLES)).code == 0
+    Task.objects.update(run_count=7, last_status="finished", pending_job_id="x@1")  # status is not spec
+    out = run("tasks", "export", "--set", "examples")
+    assert out.code == 0, out.stderr
+    doc = yaml.safe_load(out.stdout)
+    assert doc["version"] == 1 and doc["set"] == "examples" and len(doc["tasks"]) == 7
+    by_name = {t["name"]: t for t in doc["tasks"]}
+    assert by_name["nightly-report"]["retry"] == {"max": 3, "backoff": ["10s", "1m", "5m"]}
+    assert by_name["new-year-migration"]["at"] == "2027-01-01T08:00:00Z"
+    assert by_name["say-hello"]["interval"] == "10s" and "queue" not in by_name["say-hello"]
+    assert "enabled" not in by_name["say-hello"] and by_name["manual-migration"]["enabled"] is False
+    assert not any(k in t for t in doc["tasks"] for k in ("run_count", "last_status", "next_run_at"))
+    assert run("tasks", "diff", "-f", "-", input=out.stdout).code == 0
+
+
+def test_export_all_is_one_document_per_set() -> None:
+    run("tasks", "apply", "-f", "-", input=manifest("b-set", "b1"))
+    run("tasks", "apply", "-f", "-", input=manifest("a-set", "a1", "a2"))
+    run("tasks", "apply", "-f", "-", input="version: 1\nset: empty\ntasks: []\n")
+    out = run("tasks", "export", "--all")
+    docs = list(yaml.safe_load_all(out.stdout))
+    assert [(d["set"], [t["name"] for t in d["tasks"]]) for d in docs] == [
+        ("a-set", ["a1", "a2"]), ("b-set", ["b1"]), ("empty", [])]  # fmt: skip
+    assert run("tasks", "diff", "--prune", "-f", "-", input=out.stdout).code == 0
+    # what was exported re-creates the same tasks in an empty database
+    Task.objects.all().delete()
+    TaskSet.objects.all().delete()
+    assert run("tasks", "apply", "-f", "-", input=out.stdout).code == 0
+    assert run("tasks", "export", "--all").stdout == out.stdout
+
+
+@pytest.mark.parametrize("args", [[], ["--set", "x", "--all"]])
+def test_export_needs_exactly_one_of_set_or_all(args: list[str]) -> None:
+    out = run("tasks", "export", *args)
+    assert out.code == 2 and "exactly one of --set NAME or --all" in out.stderr
+
+
+def test_export_unknown_set() -> None:
+    out = run("tasks", "export", "--set", "nope")
+    assert (out.code, out.stdout, out.stderr) == (3, "", "taskctl: error: set 'nope' not found\n")
+
+
+def _db_env(tmp_path: Path, prefix: str) -> dict[str, str]:
+    """Environment for a real `taskctl` process on this test's database (built-in settings)."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    else:
+        url = f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    env = {**os.environ, "TASKCTL_DATABASE_URL": url, "TASKCTL_KEY_PREFIX": prefix,
+           "TASKCTL_BROKER_URL": os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")}  # fmt: skip
+    for k in ("DJANGO_SETTINGS_MODULE", "TASKCTL_SETTINGS"):
+        env.pop(k, None)
+    return env
+
+
+@pytest.mark.django_db(transaction=True)
+def test_export_pipe_diff_through_real_processes(tmp_path: Path, key_prefix: str) -> None:
+    env = _db_env(tmp_path, key_prefix)
+    taskctl = f"{sys.executable} -m taskctl"
+    if "sqlite" in env["TASKCTL_DATABASE_URL"]:
+        subprocess.run([sys.executable, "-m", "taskctl", "db", "migrate"], env=env, check=True,
+                       capture_output=True, cwd=tmp_path, timeout=120)  # fmt: skip
+    apply = subprocess.run(f"{taskctl} tasks apply -f {EXAMPLES}", shell=True, env=env, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert apply.returncode == 0, apply.stderr
+    assert apply.stderr == "set examples: 7 created, 0 configured, 0 unchanged, 0 pruned\n"
+    pipe = subprocess.run(f"set -o pipefail; {taskctl} tasks export --set examples | {taskctl} tasks diff -f -",
+                          shell=True, executable="/bin/bash", env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert pipe.returncode == 0, pipe.stderr
+    assert pipe.stderr == "set examples: 0 to create, 0 to configure, 7 unchanged, 0 to prune\n"
