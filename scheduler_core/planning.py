@@ -132,7 +132,7 @@ def _restart(rows: dict[int, dict[str, Any]], updates: dict[int, datetime | None
                     output_field=dt)  # fmt: skip
         Task.objects.filter(pk__in=[pk for pk, _ in chunk], updated_at=same).update(
             next_run_at=Case(
-                *[When(pk=pk, then=Value(v, output_field=dt)) for pk, v in chunk], output_field=dt
+                *[When(pk=pk, then=Cast(Value(v, output_field=dt), dt)) for pk, v in chunk], output_field=dt
             ),
             updated_at=stamp,
         )

@@ -96,8 +96,13 @@ class Queue:
         return self.enqueue_call(JobCall(func, args, kwargs, at=time.time() + seconds))
 
     def enqueue_call(self, call: JobCall, *, now: float | None = None) -> Job:
-        """Enqueue one job; returns it (an existing id is left alone: idempotent)."""
-        return self.enqueue_many((call,), now=now)[0]
+        """Enqueue one job in one round trip; returns it (an existing id is left alone: idempotent)."""
+        k = self.keys
+        argv: list[Any] = [k.job_prefix]
+        job = self._prepare(call, time.time() if now is None else now, argv)
+        # Straight EVALSHA: a pipeline would add a SCRIPT EXISTS round trip to every call.
+        self.scripts.enqueue(keys=[k.queued, k.scheduled, k.signal], args=argv)
+        return job
 
     def enqueue_many(self, calls: Iterable[JobCall], *, now: float | None = None) -> list[Job]:
         """Enqueue many jobs: one script call per 500 jobs, pipelined 10 calls a round trip.

@@ -75,9 +75,10 @@ def task(draw: st.DrawFn, name: str) -> dict[str, Any]:
 
 
 @st.composite
-def manifest(draw: st.DrawFn, pool: tuple[str, ...] = ("a", "b", "c", "d", "e")) -> dict[str, Any]:
+def manifest(draw: st.DrawFn, pool: tuple[str, ...] = ("a", "b", "c", "d", "e"),
+             sets: tuple[str, ...] = ("beta",)) -> dict[str, Any]:  # fmt: skip
     names = draw(st.lists(st.sampled_from(pool), unique=True, max_size=5))
-    doc: dict[str, Any] = {"version": 1, "set": draw(st.sampled_from(["alpha", "beta"]))}
+    doc: dict[str, Any] = {"version": 1, "set": draw(st.sampled_from(sets))}
     if draw(st.booleans()):
         doc["defaults"] = {"timeout": draw(_duration()), "queue": draw(st.sampled_from(["default", "low"]))}
     doc["tasks"] = [draw(task(n)) for n in names]
@@ -119,7 +120,7 @@ JUNK_KEYS = st.sampled_from([*TASK_KEYS, "nmae", "retry_max", "set", "", "spec_h
 
 @st.composite
 def mutated(draw: st.DrawFn) -> str:
-    doc = draw(manifest(pool=("a", "b", "c", "theirs", "by-hand")))
+    doc = draw(manifest(pool=("a", "b", "c", "theirs", "by-hand"), sets=("alpha", "beta", "other")))
     for _ in range(draw(st.integers(1, 3))):
         what = draw(st.sampled_from(["drop", "set", "root", "dup", "text"]))
         tasks = doc.get("tasks") if isinstance(doc.get("tasks"), list) else None

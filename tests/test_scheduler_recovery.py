@@ -34,8 +34,8 @@ def test_flushed_broker_is_refilled_without_duplicates(
                   now=T0 - timedelta(seconds=30))  # fmt: skip
     run_once(now=T0 - timedelta(seconds=10))
     before = sorted(ids_in("scheduled"))
-    assert before == sorted([_sid(a, T0), _sid(a, T0 + timedelta(seconds=20)), _sid(a, T0 + timedelta(seconds=40)),
-                             _sid(b, T0)])  # fmt: skip
+    want = [_sid(a, T0 + timedelta(seconds=s)) for s in (0, 20, 40)] + [_sid(b, T0)]
+    assert before == sorted(want)
     _lose_broker(key_prefix)
     assert ids_in("scheduled") == []
     r = run_once(now=T0 - timedelta(seconds=9))

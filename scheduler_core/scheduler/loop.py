@@ -15,6 +15,7 @@ at once when `planning.tasks_changed` publishes on the wake channel.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import time
@@ -159,7 +160,7 @@ class Runner:
 
     def _subscribe(self) -> None:
         try:
-            self.pubsub = self.scheduler.client.pubsub(ignore_subscribe_messages=True)
+            self.pubsub = self.scheduler.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
             self.pubsub.subscribe(self.scheduler.keys.scheduler_wake)
         except Exception as exc:
             log.debug("wake channel unavailable: %s", exc)
@@ -224,15 +225,11 @@ class Runner:
         except _Stop:
             pass
         finally:
-            try:
+            with contextlib.suppress(Exception):  # the broker may be gone; the lease runs out by itself
                 sched.leader.release()
-            except Exception:  # the broker may be gone; the lease runs out by itself
-                pass
             if self.pubsub is not None:
-                try:
+                with contextlib.suppress(Exception):
                     self.pubsub.close()
-                except Exception:
-                    pass
             log.info("scheduler stopped")
 
     def _sleep_until(self, wake_at: float) -> None:

@@ -44,7 +44,8 @@ def scheduled_jobs_of(
         return {}
     top = "+inf" if max_due is None else repr(max_due)
     out: dict[int, list[str]] = {}
-    for job_id in queue.connection.zrangebyscore(queue.keys.scheduled, "-inf", top):
+    for raw in queue.connection.zrangebyscore(queue.keys.scheduled, "-inf", top):
+        job_id = str(raw)
         tid = task_of(job_id)
         if tid is not None and tid in wanted:
             out.setdefault(tid, []).append(job_id)

@@ -210,16 +210,22 @@ def _update_from_values(chunk: Sequence[_Advance]) -> int:
 
     ops, q = connection.ops, connection.ops.quote_name
     pg = connection.vendor == "postgresql"
-    row = "(%s::bigint, %s::timestamptz, %s::text, %s::timestamptz, %s::int, %s::text)" if pg else "(%s, %s, %s, %s, %s, %s)"
+    row = (
+        "(%s::bigint, %s::timestamptz, %s::text, %s::timestamptz, %s::int, %s::text)"
+        if pg
+        else "(%s, %s, %s, %s, %s, %s)"
+    )
     params: list[Any] = []
     for a in chunk:
         params += [a.pk, ops.adapt_datetimefield_value(a.was), a.spec_hash,
                    ops.adapt_datetimefield_value(a.next_run_at), a.planned, a.last_job]  # fmt: skip
     t = q(Task._meta.db_table)
     sql = (
-        f"UPDATE {t} SET {q('next_run_at')} = v.column4, {q('occurrences')} = {t}.{q('occurrences')} + v.column5, "
+        f"UPDATE {t} SET {q('next_run_at')} = v.column4, "
+        f"{q('occurrences')} = {t}.{q('occurrences')} + v.column5, "
         f"{q('pending_job_id')} = v.column6 FROM (VALUES {', '.join([row] * len(chunk))}) AS v "
-        f"WHERE {t}.{q('id')} = v.column1 AND {t}.{q('next_run_at')} = v.column2 AND {t}.{q('spec_hash')} = v.column3"
+        f"WHERE {t}.{q('id')} = v.column1 AND {t}.{q('next_run_at')} = v.column2 "
+        f"AND {t}.{q('spec_hash')} = v.column3"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -2,11 +2,12 @@
 
 Each broker carries a marker key, `<prefix>:scheduler:epoch`, set once the scheduler has planned
 into it. A missing marker means the broker is new, was flushed, or failed over to an empty
-replica: every enabled task's pending occurrences (those planned, i.e. before `next_run_at` (all
-remaining ones when it is empty), and not yet run, i.e. after `last_run_at`) are enqueued again under their deterministic ids, so
-nothing that survived is duplicated, and the marker is set. Occurrences older than the grace
-follow the task's misfire policy (one catch-up for `run_once`, none for `skip`). Enabled tasks that
-were never planned (written without `tasks_changed`) get their first `next_run_at` here too.
+replica: every enabled task's pending occurrences (those planned, i.e. before `next_run_at`, or
+all remaining ones when it is empty; and not yet run, i.e. after `last_run_at`) are enqueued again
+under their deterministic ids, so nothing that survived is duplicated, and the marker is set.
+Occurrences older than the grace follow the task's misfire policy (one catch-up for `run_once`,
+none for `skip`). Enabled tasks that were never planned (written without `tasks_changed`) get
+their first `next_run_at` here too.
 """
 
 from __future__ import annotations

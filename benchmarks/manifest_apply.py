@@ -1,0 +1,168 @@
+"""Apply a generated N-task manifest (default 5,000) on SQLite and PostgreSQL: the first apply, a
+re-apply with no change, and their DB query counts. One JSON object a line on stdout.
+
+    .venv/bin/python benchmarks/manifest_apply.py [--tasks 5000] [--db sqlite,postgres]
+        [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--repeat 3]
+
+Modes: "cli" times the whole `taskctl tasks apply -f FILE` process (interpreter start, Django
+setup, validation, the transaction, the after-commit replan on Redis); "inprocess" times
+`apply_manifest()` alone in a warm process and counts its queries (CaptureQueriesContext).
+Both run on a fresh database of their own (a temp SQLite file; a PostgreSQL database created and
+dropped here). Targets: first apply <= 5 s, re-apply <= 1.5 s, re-apply queries independent of N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def write_manifest(path: Path, n: int) -> None:
+    """N tasks, a third of each type, with kwargs, retries and defaults like a real manifest."""
+    out = ["version: 1\nset: bench\ndefaults: {queue: default, timeout: 5m}\ntasks:\n"]
+    for i in range(n):
+        kind = ("cron", "repeatable", "once")[i % 3]
+        line = f"  - {{name: bench-{i:05d}, type: {kind}, callable: examples.jobs.hello, kwargs: {{name: n{i}}}"
+        if kind == "cron":
+            line += f", cron: '{i % 60} {i % 24} * * *', timezone: Europe/Berlin"
+        elif kind == "repeatable":
+            line += f", interval: {60 + i}s, retry: {{max: 2, backoff: [10s, 1m]}}"
+        else:
+            line += f", at: '2027-0{1 + i % 9}-01T00:00:00Z'"
+        out.append(line + "}\n")
+    path.write_text("".join(out))
+
+
+def emit(**record: Any) -> None:
+    print(json.dumps({"bench": "manifest_apply", **record}), flush=True)
+
+
+class Database:
+    """A fresh database for one run: a SQLite file, or a PostgreSQL database created and dropped."""
+
+    def __init__(self, kind: str, pg_url: str, tmp: Path) -> None:
+        self.kind, self.pg_url, self.name = kind, pg_url, f"taskctl_bench_{uuid.uuid4().hex[:8]}"
+        self.url = f"sqlite:///{tmp / (self.name + '.sqlite3')}" if kind == "sqlite" else \
+            pg_url.rsplit("/", 1)[0] + "/" + self.name  # fmt: skip
+
+    def _admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.pg_url, autocommit=True) as c:
+            c.execute(sql)
+
+    def __enter__(self) -> Database:
+        if self.kind == "postgres":
+            self._admin(f"CREATE DATABASE {self.name}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.kind == "postgres":
+            self._admin(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+
+
+def env_for(db: Database) -> dict[str, str]:
+    env = {**os.environ, "TASKCTL_DATABASE_URL": db.url, "TASKCTL_KEY_PREFIX": f"bench{uuid.uuid4().hex[:6]}",
+           "TASKCTL_BROKER_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+           "PYTHONPATH": str(REPO)}  # fmt: skip
+    for k in ("DJANGO_SETTINGS_MODULE", "TASKCTL_SETTINGS"):
+        env.pop(k, None)
+    return env
+
+
+def taskctl(env: dict[str, str], *args: str) -> tuple[float, int, str]:
+    started = time.perf_counter()
+    p = subprocess.run([PYTHON, "-m", "taskctl", *args], env=env, cwd=REPO, capture_output=True, text=True)
+    return time.perf_counter() - started, p.returncode, p.stderr.strip()
+
+
+def run_cli(db_kind: str, pg_url: str, manifest: Path, n: int, tmp: Path) -> None:
+    with Database(db_kind, pg_url, tmp) as db:
+        env = env_for(db)
+        _, code, err = taskctl(env, "db", "migrate")
+        if code:
+            raise SystemExit(f"migrate failed on {db_kind}: {err}")
+        for phase in ("first", "again"):
+            seconds, code, err = taskctl(env, "tasks", "apply", "-f", str(manifest), "-o", "json")
+            emit(db=db_kind, mode="cli", phase=phase, tasks=n, seconds=round(seconds, 3), exit=code, summary=err)
+
+
+def run_inprocess(db_kind: str, pg_url: str, manifest: Path, n: int, tmp: Path, small: Path) -> None:
+    with Database(db_kind, pg_url, tmp) as db:
+        env = env_for(db)
+        taskctl(env, "db", "migrate")
+        p = subprocess.run([PYTHON, __file__, "--worker", str(manifest), str(small), db_kind, str(n)],
+                           env=env, cwd=REPO, capture_output=True, text=True)  # fmt: skip
+        sys.stdout.write(p.stdout)
+        if p.returncode:
+            sys.stderr.write(p.stderr)
+
+
+def worker(manifest: str, small: str, db_kind: str, n: int) -> None:
+    """In the child: Django on the fresh database; time apply_manifest and count its queries."""
+    sys.path.insert(0, str(REPO))
+    from taskctl import bootstrap
+
+    bootstrap.setup_django()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from scheduler_core.manifest import load_manifest
+    from scheduler_core.manifest.apply import apply_manifest
+    from scheduler_core.models import Task, TaskSet
+
+    def measure(path: str, tasks: int, label: str) -> None:
+        Task.objects.all().delete()
+        TaskSet.objects.all().delete()
+        started = time.perf_counter()
+        m = load_manifest([path])
+        emit(db=db_kind, mode="inprocess", phase="validate", tasks=tasks, set=label,
+             seconds=round(time.perf_counter() - started, 3))  # fmt: skip
+        for phase in ("first", "again"):
+            with CaptureQueriesContext(connection) as ctx:
+                started = time.perf_counter()
+                plan = apply_manifest(m)
+                seconds = time.perf_counter() - started
+            sqls = [q["sql"].lstrip().split(None, 1)[0].upper() for q in ctx.captured_queries]
+            writes = sum(1 for s in sqls if s in ("INSERT", "UPDATE", "DELETE"))
+            emit(db=db_kind, mode="inprocess", phase=phase, tasks=tasks, set=label, seconds=round(seconds, 3),
+                 queries=len(sqls), writes=writes, **{k: v for k, v in plan.counts().items() if v})  # fmt: skip
+
+    measure(small, max(1, n // 10), "small")
+    measure(manifest, n, "full")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        worker(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+        return
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--tasks", type=int, default=5000)
+    p.add_argument("--db", default="sqlite,postgres")
+    p.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    p.add_argument("--repeat", type=int, default=1)
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        manifest, small = tmp / "tasks.yaml", tmp / "small.yaml"
+        write_manifest(manifest, args.tasks)
+        write_manifest(small, max(1, args.tasks // 10))
+        for _ in range(args.repeat):
+            for kind in args.db.split(","):
+                run_cli(kind, args.pg_url, manifest, args.tasks, tmp)
+                run_inprocess(kind, args.pg_url, manifest, args.tasks, tmp, small)
+
+
+if __name__ == "__main__":
+    main()
