@@ -1,7 +1,7 @@
 """Django admin: one page for all task types, and a read-only list of manifest sets.
 
 Edits made here reach the broker through `planning.tasks_changed`, called only after the
-transaction commits. A task owned by a set says so: the next `taskctl tasks apply` of that set
+transaction commits (by Task's signals for saves and deletes, explicitly for the bulk actions). A task owned by a set says so: the next `taskctl tasks apply` of that set
 puts the manifest's values back.
 """
 
@@ -148,19 +148,8 @@ class TaskAdmin(TaskAdminBase):
             messages.warning(request, ownership_text(task))
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def save_model(self, request: HttpRequest, obj: Task, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        _after_commit([obj.pk])
-
-    def delete_model(self, request: HttpRequest, obj: Task) -> None:
-        gone = [(obj.pk, obj.queue, obj.pending_job_id)]
-        super().delete_model(request, obj)
-        _after_commit([], gone)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
-        gone = list(queryset.values_list("pk", "queue", "pending_job_id"))
-        super().delete_queryset(request, queryset)
-        _after_commit([], gone)
+    # save_model / delete_model / delete_queryset need nothing here: Task's post_save and
+    # post_delete signals (planning.connect_signals) call tasks_changed after the commit.
 
     def _set_enabled(self, request: HttpRequest, queryset: QuerySet[Task], enabled: bool) -> None:
         with transaction.atomic():

@@ -120,7 +120,6 @@ def _take_back_scheduled(task_ids: set[int], max_due: float) -> None:
 def _restart(rows: dict[int, dict[str, Any]], updates: dict[int, datetime | None], stamp: datetime) -> None:
     """next_run_at and updated_at of each task, only where it is unchanged since it was read."""
     from django.db.models import Case, DateTimeField, Value, When
-    from django.db.models.functions import Cast
 
     from scheduler_core.models import Task
 
@@ -132,10 +131,19 @@ def _restart(rows: dict[int, dict[str, Any]], updates: dict[int, datetime | None
                     output_field=dt)  # fmt: skip
         Task.objects.filter(pk__in=[pk for pk, _ in chunk], updated_at=same).update(
             next_run_at=Case(
-                *[When(pk=pk, then=Cast(Value(v, output_field=dt), dt)) for pk, v in chunk], output_field=dt
+                *[When(pk=pk, then=_dt(Value(v, output_field=dt))) for pk, v in chunk], output_field=dt
             ),
             updated_at=stamp,
         )
+
+
+def _dt(value: Any) -> Any:
+    """PostgreSQL needs a NULL typed as a timestamp; SQLite must keep Django's own text format."""
+    from django.db import connection
+    from django.db.models import DateTimeField
+    from django.db.models.functions import Cast
+
+    return Cast(value, DateTimeField()) if connection.vendor == "postgresql" else value
 
 
 def wake(config: Any = None) -> None:

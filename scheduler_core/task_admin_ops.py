@@ -1,7 +1,7 @@
 """Operator actions on one task by name: enable, disable, delete.
 
-Each is one DB transaction; the broker hears of it only after the commit, through
-`planning.tasks_changed` (so a rolled-back change never reaches the broker).
+Each is one DB transaction; the broker hears of it only after the commit, through Task's
+signals and `planning.tasks_changed` (so a rolled-back change never reaches the broker).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ def set_enabled(name: str, enabled: bool) -> TaskChange:
     from django.db import transaction
 
     from scheduler_core.models import Task
-    from scheduler_core.planning import tasks_changed
 
     with transaction.atomic():
         task = Task.objects.select_for_update().filter(name=name).first()
@@ -35,9 +34,8 @@ def set_enabled(name: str, enabled: bool) -> TaskChange:
         if task.enabled == enabled:
             return TaskChange(name, False, set_name)
         task.enabled = enabled
-        task.save(update_fields=["enabled", "spec_hash", "updated_at"])  # save() refreshes spec_hash
-        pk = task.pk
-        transaction.on_commit(lambda: tasks_changed([pk]))
+        # save() refreshes spec_hash; Task's post_save signal re-plans it after the commit
+        task.save(update_fields=["enabled", "spec_hash", "updated_at"])
     return TaskChange(name, True, set_name)
 
 
@@ -48,14 +46,11 @@ def delete_task(name: str) -> TaskChange:
     from django.db import transaction
 
     from scheduler_core.models import Task
-    from scheduler_core.planning import tasks_changed
 
     with transaction.atomic():
         task = Task.objects.select_for_update().filter(name=name).first()
         if task is None:
             raise NotFound(f"task {name!r} not found")
         set_name = task.task_set.name if task.task_set_id is not None else None  # type: ignore[union-attr]
-        gone = [(task.pk, task.queue, task.pending_job_id)]
-        task.delete()
-        transaction.on_commit(lambda: tasks_changed([], deleted=gone))
+        task.delete()  # Task's post_delete signal removes its pending job after the commit
     return TaskChange(name, True, set_name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 from datetime import UTC, datetime
@@ -14,7 +13,6 @@ from tests.test_cli_queues import NOW, cli, clock, digest, fill, golden
 pytestmark = pytest.mark.usefixtures("clock")
 __all__ = ["clock"]
 
-HAVE_CONTROL = importlib.util.find_spec("scheduler_core.control") is not None
 
 
 def q(name: str = "default"):
@@ -212,12 +210,36 @@ def test_cancel_and_delete() -> None:
     assert q().fetch_job("job-failed") is None and q().registry_of("job-failed") is None
 
 
-@pytest.mark.skipif(not HAVE_CONTROL, reason="scheduler_core.control (the worker issue) is not there yet")
 def test_stop_active_job_sends_command() -> None:
+    from scheduler_core.broker.connection import get_client
+    from scheduler_core.broker.keys import GlobalKeys
+    from scheduler_core.conf import get_config
+    from scheduler_core.worker.commands import decode
+    from scheduler_core.worker.heartbeat import Heartbeat
+
     fill()
+    cfg = get_config()
+    client = get_client(cfg.broker_url)
+    Heartbeat("w2", [q()], cfg, client).register(time.time(), 1)  # w2 is live
+    sub = client.pubsub(ignore_subscribe_messages=True)
+    sub.subscribe(GlobalKeys(cfg.key_prefix).commands)
     out = cli("jobs", "stop", "job-active")
     assert out.code == 0, out.stderr
     assert out.stderr == "asked worker w2 to stop job job-active\n"
+    msg, end = None, time.monotonic() + 3
+    while msg is None and time.monotonic() < end:  # the first read may be the subscribe reply
+        msg = sub.get_message(timeout=0.5)
+    assert msg is not None and decode(msg["data"]) == {"command": "stop-job", "worker": "w2", "job_id": "job-active"}
+    sub.close()
+
+
+def test_stop_job_of_a_dead_worker_says_so() -> None:
+    fill()  # job-active's worker w2 never registered: its lease recovers the job
+    out = cli("jobs", "stop", "job-active")
+    assert out.code == 3
+    assert out.stderr == (
+        "taskctl: error: job job-active: its worker 'w2' is not running; the job is recovered when its lease expires\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -264,10 +264,6 @@ def test_unreachable_broker_exits_69_one_line(dead_broker: str, args: tuple[str,
     assert "secret" not in out.stderr
 
 
-@pytest.mark.xfail(
-    reason="broker/connection.py keeps redis-py's default retries with backoff (3-5 s to give up)",
-    strict=False,
-)
 def test_unreachable_broker_within_3_seconds(dead_broker: str) -> None:
     t = time.monotonic()
     assert cli("queues", "show").code == 69

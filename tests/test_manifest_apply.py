@@ -55,7 +55,8 @@ def manifest(set_name: str, *names: str, extra: str = "") -> str:
 
 def snapshot() -> list[dict[str, Any]]:
     """Every task and set row, as a comparable value."""
-    return [*Task.objects.order_by("name").values(), *TaskSet.objects.order_by("name").values()]
+    rows: list[dict[str, Any]] = [dict(r) for r in Task.objects.order_by("name").values()]
+    return rows + [dict(r) for r in TaskSet.objects.order_by("name").values()]
 
 
 @pytest.fixture
@@ -64,12 +65,17 @@ def hook(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[int], list[Any]]]:
     import scheduler_core.planning
 
     calls: list[tuple[list[int], list[Any]]] = []
-    monkeypatch.setattr(scheduler_core.planning, "tasks_changed",
-                        lambda ids, deleted=(): calls.append((sorted(ids), list(deleted))))  # fmt: skip
+    monkeypatch.setattr(
+        scheduler_core.planning,
+        "tasks_changed",
+        lambda ids, deleted=(): calls.append((sorted(ids), list(deleted))),
+    )
     return calls
 
 
-def test_apply_creates_then_second_apply_is_unchanged(hook: list[Any], django_capture_on_commit_callbacks: Any) -> None:
+def test_apply_creates_then_second_apply_is_unchanged(
+    hook: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
     text = manifest("billing", "a", "b")
     with django_capture_on_commit_callbacks(execute=True):
         out = run("tasks", "apply", "-f", "-", "-o", "json", input=text)
@@ -78,11 +84,24 @@ def test_apply_creates_then_second_apply_is_unchanged(hook: list[Any], django_ca
     doc = json.loads(out.stdout)
     assert (doc["version"], doc["kind"], doc["changes_pending"]) == (1, "plan", True)
     assert [(t["name"], t["action"], t["source"]) for t in doc["tasks"]] == [
-        ("a", "created", "<stdin>:4: tasks[0]"), ("b", "created", "<stdin>:5: tasks[1]")]  # fmt: skip
-    assert doc["sets"] == [{"name": "billing", "created": 2, "configured": 0, "unchanged": 0, "conflict": 0,
-                            "orphaned": 0, "pruned": 0}]  # fmt: skip
+        ("a", "created", "<stdin>:4: tasks[0]"),
+        ("b", "created", "<stdin>:5: tasks[1]"),
+    ]
+    assert doc["sets"] == [
+        {
+            "name": "billing",
+            "created": 2,
+            "configured": 0,
+            "unchanged": 0,
+            "conflict": 0,
+            "orphaned": 0,
+            "pruned": 0,
+        }
+    ]
     tasks = {t.name: t for t in Task.objects.all()}
-    assert set(tasks) == {"a", "b"} and all(t.task_set and t.task_set.name == "billing" for t in tasks.values())
+    assert set(tasks) == {"a", "b"} and all(
+        t.task_set and t.task_set.name == "billing" for t in tasks.values()
+    )
     assert all(t.spec_hash == t.compute_spec_hash() for t in tasks.values())
     assert TaskSet.objects.get().applied_at is not None
     assert hook == [(sorted(t.pk for t in tasks.values()), [])]
@@ -119,20 +138,28 @@ def test_second_apply_writes_nothing_and_costs_the_same_for_any_size() -> None:
     assert len(small) == len(large) <= 6
 
 
-def test_configured_lists_fields_before_after(hook: list[Any], django_capture_on_commit_callbacks: Any) -> None:
+def test_configured_lists_fields_before_after(
+    hook: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
     run("tasks", "apply", "-f", "-", input=manifest("billing", "a", "b"))
-    changed = manifest("billing", "a") + "  - {name: b, type: cron, callable: tests.jobs.noop, cron: '0 4 * * *',"\
-        " queue: high, timeout: 10m}\n"  # fmt: skip
+    changed = (
+        manifest("billing", "a") + "  - {name: b, type: cron, callable: tests.jobs.noop, cron: '0 4 * * *',"
+        " queue: high, timeout: 10m}\n"
+    )
     out = run("tasks", "diff", "-f", "-", "-o", "json", input=changed)
     assert out.code == 1
     b = next(t for t in json.loads(out.stdout)["tasks"] if t["name"] == "b")
     assert b["action"] == "configured"
-    assert b["changes"] == [{"field": "queue", "before": "default", "after": "high"},
-                            {"field": "cron", "before": "0 3 * * *", "after": "0 4 * * *"},
-                            {"field": "timeout", "before": None, "after": 600}]  # fmt: skip
+    assert b["changes"] == [
+        {"field": "queue", "before": "default", "after": "high"},
+        {"field": "cron", "before": "0 3 * * *", "after": "0 4 * * *"},
+        {"field": "timeout", "before": None, "after": 600},
+    ]
     plain = run("tasks", "diff", "-f", "-", "-o", "plain", input=changed).stdout.splitlines()
-    assert plain == ["billing\ta\tunchanged\t",
-                     "billing\tb\tconfigured\tqueue: default -> high; cron: 0 3 * * * -> 0 4 * * *; timeout: - -> 600"]  # fmt: skip
+    assert plain == [
+        "billing\ta\tunchanged\t",
+        "billing\tb\tconfigured\tqueue: default -> high; cron: 0 3 * * * -> 0 4 * * *; timeout: - -> 600",
+    ]
     pk = Task.objects.get(name="b").pk
     with django_capture_on_commit_callbacks(execute=True):
         out = run("tasks", "apply", "-f", "-", input=changed)
@@ -152,8 +179,10 @@ def test_table_hides_unchanged_rows() -> None:
 
 def _seed_other_owners() -> dict[str, Task]:
     other = TaskSet.objects.create(name="other")
-    made = [Task(name="theirs", type=TaskType.CRON, callable="tests.jobs.noop", cron="0 3 * * *", task_set=other),
-            Task(name="by-hand", type=TaskType.CRON, callable="tests.jobs.noop", cron="0 3 * * *")]  # fmt: skip
+    made = [
+        Task(name="theirs", type=TaskType.CRON, callable="tests.jobs.noop", cron="0 3 * * *", task_set=other),
+        Task(name="by-hand", type=TaskType.CRON, callable="tests.jobs.noop", cron="0 3 * * *"),
+    ]
     for t in made:
         t.save()
     return {t.name: t for t in made}
@@ -189,12 +218,17 @@ def test_force_conflicts_adopts(hook: list[Any], django_capture_on_commit_callba
     changes = {t["name"]: t["changes"] for t in json.loads(out.stdout)["tasks"]}
     assert changes["theirs"] == [{"field": "set", "before": "other", "after": "mine"}]
     assert changes["by-hand"] == [{"field": "set", "before": None, "after": "mine"}]
-    assert set(Task.objects.filter(task_set__name="mine").values_list("name", flat=True)) == {"theirs", "by-hand"}
+    assert set(Task.objects.filter(task_set__name="mine").values_list("name", flat=True)) == {
+        "theirs",
+        "by-hand",
+    }
     assert hook == [(sorted(t.pk for t in seeded.values()), [])]
     assert run("tasks", "diff", "-f", "-", input=text).code == 0
 
 
-def test_orphans_listed_and_pruned_only_with_prune(hook: list[Any], django_capture_on_commit_callbacks: Any) -> None:
+def test_orphans_listed_and_pruned_only_with_prune(
+    hook: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
     seeded = _seed_other_owners()
     run("tasks", "apply", "-f", "-", input=manifest("mine", "a", "b", "c"))
     run("tasks", "apply", "-f", "-", input=manifest("neighbour", "n1"))
@@ -289,6 +323,24 @@ tasks:
     assert (t.interval, t.repeat, t.timeout, t.result_ttl, t.failure_ttl) == (5400, 5, 7200, 0, 604800)
     assert t.at is not None and t.at.isoformat() == "2026-11-30T22:00:00.250000+00:00"
     assert (t.retry_max, t.retry_backoff, t.misfire, t.overlap, t.at_front, t.enabled) == (
-        4, [30], "skip", "skip", True, False)  # fmt: skip
+        4,
+        [30],
+        "skip",
+        "skip",
+        True,
+        False,
+    )
     assert t.description == "two\nlines\n" and t.args == [1, 2]
     assert run("tasks", "diff", "-f", "-", input=text).code == 0
+
+
+def test_json_numbers_compare_by_value_on_every_backend() -> None:
+    """PostgreSQL's jsonb hands 3.72551994008267e+16 back as an int: still the same spec."""
+    text = manifest("nums", extra="") + (
+        "  - {name: n, type: cron, callable: tests.jobs.noop, cron: '0 3 * * *',"
+        " args: [3.72551994008267e+16, 0.1, 1.0e+300, -0.0], kwargs: {x: 1.5}}\n"
+    )
+    assert run("tasks", "apply", "-f", "-", input=text).code == 0
+    assert run("tasks", "diff", "-f", "-", input=text).code == 0
+    exported = run("tasks", "export", "--set", "nums").stdout
+    assert run("tasks", "diff", "-f", "-", input=exported).code == 0

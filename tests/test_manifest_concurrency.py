@@ -25,8 +25,11 @@ PG = os.environ.get("TASKCTL_TEST_DATABASE_URL", "").startswith("postgres")
 @pytest.fixture
 def db(tmp_path: Path, key_prefix: str) -> Iterator[dict[str, Any]]:
     """{"env": env for taskctl processes, "url": database URL, "path": SQLite file or None}."""
-    env = {**os.environ, "TASKCTL_KEY_PREFIX": key_prefix,
-           "TASKCTL_BROKER_URL": os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")}  # fmt: skip
+    env = {
+        **os.environ,
+        "TASKCTL_KEY_PREFIX": key_prefix,
+        "TASKCTL_BROKER_URL": os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    }
     for k in ("DJANGO_SETTINGS_MODULE", "TASKCTL_SETTINGS"):
         env.pop(k, None)
     name = None
@@ -35,19 +38,26 @@ def db(tmp_path: Path, key_prefix: str) -> Iterator[dict[str, Any]]:
         import psycopg
 
         base = dj_database_url.parse(os.environ["TASKCTL_TEST_DATABASE_URL"])
-        server = f"host={base['HOST'] or '127.0.0.1'} port={base['PORT'] or 5432} user={base['USER'] or 'postgres'}"
+        host, port, user = base["HOST"] or "127.0.0.1", base["PORT"] or 5432, base["USER"] or "postgres"
+        server = f"host={host} port={port} user={user}"
         name = f"taskctl_mc_{uuid.uuid4().hex[:10]}"
         with psycopg.connect(f"{server} dbname=postgres", autocommit=True) as c:
             c.execute(f"CREATE DATABASE {name}")
-        url = f"postgres://{base['USER'] or 'postgres'}@{base['HOST'] or '127.0.0.1'}:{base['PORT'] or 5432}/{name}"
+        url = f"postgres://{user}@{host}:{port}/{name}"
         info: dict[str, Any] = {"dsn": f"{server} dbname={name}", "path": None}
     else:
         path = tmp_path / "apply.sqlite3"
         url, info = f"sqlite:///{path}", {"path": path}
     env["TASKCTL_DATABASE_URL"] = url
     info.update(env=env, cwd=tmp_path)
-    subprocess.run([sys.executable, "-m", "taskctl", "db", "migrate"], env=env, cwd=tmp_path, check=True,
-                   capture_output=True, timeout=120)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "taskctl", "db", "migrate"],
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     yield info
     if name:
         import psycopg
@@ -59,16 +69,23 @@ def db(tmp_path: Path, key_prefix: str) -> Iterator[dict[str, Any]]:
 def _manifest(tmp: Path, n: int, set_name: str = "shared") -> Path:
     path = tmp / f"{set_name}-{n}.yaml"
     lines = [f"version: 1\nset: {set_name}\ntasks:\n"]
-    lines += [f"  - {{name: {set_name}-{i}, type: repeatable, callable: examples.jobs.hello, interval: {60 + i}}}\n"
-              for i in range(n)]  # fmt: skip
+    lines += [
+        f"  - {{name: {set_name}-{i}, type: repeatable, callable: examples.jobs.hello, interval: {60 + i}}}\n"
+        for i in range(n)
+    ]
     path.write_text("".join(lines))
     return path
 
 
 def _apply(db: dict[str, Any], path: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "taskctl", "tasks", "apply", "-f", str(path), *extra],
-                            env=db["env"], cwd=db["cwd"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "taskctl", "tasks", "apply", "-f", str(path), *extra],
+        env=db["env"],
+        cwd=db["cwd"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _count(db: dict[str, Any], sql: str) -> int:
@@ -99,9 +116,9 @@ def test_two_concurrent_applies_of_one_set_serialise(db: dict[str, Any], tmp_pat
 def _hold_lock(db: dict[str, Any], set_name: str) -> Any:
     """Hold what an apply of `set_name` needs: the set's row lock, or SQLite's write lock."""
     if db["path"] is not None:
-        conn = sqlite3.connect(db["path"], isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")
-        return conn
+        lite = sqlite3.connect(db["path"], isolation_level=None)
+        lite.execute("BEGIN IMMEDIATE")
+        return lite
     import psycopg
 
     with psycopg.connect(db["dsn"], autocommit=True) as c:
@@ -120,8 +137,10 @@ def test_lock_timeout_is_exit_4_and_a_waiting_apply_proceeds(db: dict[str, Any],
         assert p.wait(timeout=60) == 4
         assert time.monotonic() - started < 30
         err = p.stderr.read() if p.stderr else ""
-        assert err == ("taskctl: error: set locked is being applied by another process "
-                       "(lock not had within 1s); nothing was written\n")  # fmt: skip
+        assert err == (
+            "taskctl: error: set locked is being applied by another process "
+            "(lock not had within 1s); nothing was written\n"
+        )
         waiting = _apply(db, path, "--lock-timeout", "60")
         time.sleep(1.5)
         assert waiting.poll() is None  # it waits for the lock

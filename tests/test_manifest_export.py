@@ -40,7 +40,10 @@ def test_export_all_is_one_document_per_set() -> None:
     out = run("tasks", "export", "--all")
     docs = list(yaml.safe_load_all(out.stdout))
     assert [(d["set"], [t["name"] for t in d["tasks"]]) for d in docs] == [
-        ("a-set", ["a1", "a2"]), ("b-set", ["b1"]), ("empty", [])]  # fmt: skip
+        ("a-set", ["a1", "a2"]),
+        ("b-set", ["b1"]),
+        ("empty", []),
+    ]
     assert run("tasks", "diff", "--prune", "-f", "-", input=out.stdout).code == 0
     # what was exported re-creates the same tasks in an empty database
     Task.objects.all().delete()
@@ -68,9 +71,15 @@ def _db_env(tmp_path: Path, prefix: str) -> dict[str, str]:
     if connection.vendor == "sqlite":
         url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     else:
-        url = f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-    env = {**os.environ, "TASKCTL_DATABASE_URL": url, "TASKCTL_KEY_PREFIX": prefix,
-           "TASKCTL_BROKER_URL": os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")}  # fmt: skip
+        url = (
+            f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+        )
+    env = {
+        **os.environ,
+        "TASKCTL_DATABASE_URL": url,
+        "TASKCTL_KEY_PREFIX": prefix,
+        "TASKCTL_BROKER_URL": os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    }
     for k in ("DJANGO_SETTINGS_MODULE", "TASKCTL_SETTINGS"):
         env.pop(k, None)
     return env
@@ -81,14 +90,34 @@ def test_export_pipe_diff_through_real_processes(tmp_path: Path, key_prefix: str
     env = _db_env(tmp_path, key_prefix)
     taskctl = f"{sys.executable} -m taskctl"
     if "sqlite" in env["TASKCTL_DATABASE_URL"]:
-        subprocess.run([sys.executable, "-m", "taskctl", "db", "migrate"], env=env, check=True,
-                       capture_output=True, cwd=tmp_path, timeout=120)  # fmt: skip
-    apply = subprocess.run(f"{taskctl} tasks apply -f {EXAMPLES}", shell=True, env=env, cwd=tmp_path,
-                           capture_output=True, text=True, timeout=120)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "taskctl", "db", "migrate"],
+            env=env,
+            check=True,
+            capture_output=True,
+            cwd=tmp_path,
+            timeout=120,
+        )
+    apply = subprocess.run(
+        f"{taskctl} tasks apply -f {EXAMPLES}",
+        shell=True,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert apply.returncode == 0, apply.stderr
     assert apply.stderr == "set examples: 7 created, 0 configured, 0 unchanged, 0 pruned\n"
-    pipe = subprocess.run(f"set -o pipefail; {taskctl} tasks export --set examples | {taskctl} tasks diff -f -",
-                          shell=True, executable="/bin/bash", env=env, cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    pipe = subprocess.run(
+        f"set -o pipefail; {taskctl} tasks export --set examples | {taskctl} tasks diff -f -",
+        shell=True,
+        executable="/bin/bash",
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert pipe.returncode == 0, pipe.stderr
     assert pipe.stderr == "set examples: 0 to create, 0 to configure, 7 unchanged, 0 to prune\n"

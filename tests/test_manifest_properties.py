@@ -18,12 +18,18 @@ from scheduler_core.models import Task, TaskSet, TaskType
 from tests.test_manifest_apply import run, snapshot
 
 HYP = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-ONE_LINE = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20)
-ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20)
-SCALARS = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(allow_nan=False,
-          allow_infinity=False) | ANY_TEXT  # fmt: skip
-JSON = st.recursive(SCALARS, lambda c: st.lists(c, max_size=3) | st.dictionaries(ONE_LINE, c, max_size=3),
-                    max_leaves=8)  # fmt: skip
+ONE_LINE = st.text(st.characters(blacklist_categories=["Cs", "Cc"]), max_size=20)
+ANY_TEXT = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=20)
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | ANY_TEXT
+)
+JSON = st.recursive(
+    SCALARS, lambda c: st.lists(c, max_size=3) | st.dictionaries(ONE_LINE, c, max_size=3), max_leaves=8
+)
 CRONS = ["0 3 * * *", "*/5 * * * *", "30 4 * * sun", "0 0 1,15 * 1", "15 2 29 2 *"]
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"]
 CALLABLES = ["tests.jobs.noop", "tests.jobs.add", "examples.jobs.hello"]
@@ -31,8 +37,13 @@ CALLABLES = ["tests.jobs.noop", "tests.jobs.add", "examples.jobs.hello"]
 
 def _duration() -> st.SearchStrategy[Any]:
     secs = st.integers(1, 10**6)
-    return secs | secs.map(lambda s: f"{s}s") | st.integers(1, 500).map(lambda m: f"{m}m") | \
-        st.integers(1, 50).map(lambda h: f"{h}h") | st.integers(1, 9).map(lambda d: f"{d}d1h")  # fmt: skip
+    return (
+        secs
+        | secs.map(lambda s: f"{s}s")
+        | st.integers(1, 500).map(lambda m: f"{m}m")
+        | st.integers(1, 50).map(lambda h: f"{h}h")
+        | st.integers(1, 9).map(lambda d: f"{d}d1h")
+    )
 
 
 def _instant() -> st.SearchStrategy[str]:
@@ -44,8 +55,11 @@ def _instant() -> st.SearchStrategy[str]:
 @st.composite
 def task(draw: st.DrawFn, name: str) -> dict[str, Any]:
     kind = draw(st.sampled_from(["cron", "repeatable", "once"]))
-    out: dict[str, Any] = {"name": name, "type": draw(st.sampled_from([kind, kind.upper(), kind.title()])),
-                           "callable": draw(st.sampled_from(CALLABLES))}  # fmt: skip
+    out: dict[str, Any] = {
+        "name": name,
+        "type": draw(st.sampled_from([kind, kind.upper(), kind.title()])),
+        "callable": draw(st.sampled_from(CALLABLES)),
+    }
     if kind == "cron":
         out["cron"] = draw(st.sampled_from(CRONS))
         if draw(st.booleans()):
@@ -59,24 +73,33 @@ def task(draw: st.DrawFn, name: str) -> dict[str, Any]:
     else:
         out["at"] = draw(_instant())
     optional: dict[str, st.SearchStrategy[Any]] = {
-        "args": st.lists(JSON, max_size=3), "kwargs": st.dictionaries(ONE_LINE, JSON, max_size=3),
-        "queue": st.sampled_from(["default", "high", "low"]), "enabled": st.booleans(),
-        "timeout": _duration(), "result_ttl": st.integers(0, 10**6), "failure_ttl": _duration(),
-        "at_front": st.booleans(), "on_failure": st.just("tests.jobs.callback_failure"),
-        "description": st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-                               max_size=40),
-        "retry": st.fixed_dictionaries({"max": st.integers(0, 10)},
-                                       optional={"backoff": st.lists(_duration(), max_size=3)}),
-        "misfire": st.sampled_from(["skip", "run_once", "SKIP"]), "overlap": st.sampled_from(["allow", "skip"]),
-    }  # fmt: skip
+        "args": st.lists(JSON, max_size=3),
+        "kwargs": st.dictionaries(ONE_LINE, JSON, max_size=3),
+        "queue": st.sampled_from(["default", "high", "low"]),
+        "enabled": st.booleans(),
+        "timeout": _duration(),
+        "result_ttl": st.integers(0, 10**6),
+        "failure_ttl": _duration(),
+        "at_front": st.booleans(),
+        "on_failure": st.just("tests.jobs.callback_failure"),
+        "description": st.text(
+            st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=40
+        ),
+        "retry": st.fixed_dictionaries(
+            {"max": st.integers(0, 10)}, optional={"backoff": st.lists(_duration(), max_size=3)}
+        ),
+        "misfire": st.sampled_from(["skip", "run_once", "SKIP"]),
+        "overlap": st.sampled_from(["allow", "skip"]),
+    }
     for key in draw(st.lists(st.sampled_from(sorted(optional)), unique=True, max_size=6)):
         out[key] = draw(optional[key])
     return out
 
 
 @st.composite
-def manifest(draw: st.DrawFn, pool: tuple[str, ...] = ("a", "b", "c", "d", "e"),
-             sets: tuple[str, ...] = ("beta",)) -> dict[str, Any]:  # fmt: skip
+def manifest(
+    draw: st.DrawFn, pool: tuple[str, ...] = ("a", "b", "c", "d", "e"), sets: tuple[str, ...] = ("beta",)
+) -> dict[str, Any]:
     names = draw(st.lists(st.sampled_from(pool), unique=True, max_size=5))
     doc: dict[str, Any] = {"version": 1, "set": draw(st.sampled_from(sets))}
     if draw(st.booleans()):
@@ -91,7 +114,9 @@ def _reset() -> None:
     TaskSet.objects.all().delete()
     other, beta = TaskSet.objects.create(name="other"), TaskSet.objects.create(name="beta")
     for name, owner in (("theirs", other), ("by-hand", None), ("b", beta)):
-        Task(name=name, type=TaskType.CRON, callable="tests.jobs.noop", cron="0 3 * * *", task_set=owner).save()
+        Task(
+            name=name, type=TaskType.CRON, callable="tests.jobs.noop", cron="0 3 * * *", task_set=owner
+        ).save()
 
 
 @pytest.mark.django_db
@@ -112,7 +137,9 @@ def test_valid_manifests_apply_idempotently_and_round_trip(doc: dict[str, Any]) 
     assert run("tasks", "diff", "--prune", "-f", "-", input=exported.stdout).code == 0
     assert {t["name"] for t in yaml.safe_load(exported.stdout)["tasks"]} == {t["name"] for t in doc["tasks"]}
     assert set(Task.objects.exclude(task_set__name=doc["set"]).values_list("name", flat=True)) >= {
-        "theirs", "by-hand"}  # fmt: skip
+        "theirs",
+        "by-hand",
+    }
 
 
 JUNK_KEYS = st.sampled_from([*TASK_KEYS, "nmae", "retry_max", "set", "", "spec_hash", "id"])
@@ -126,10 +153,10 @@ def mutated(draw: st.DrawFn) -> str:
         tasks = doc.get("tasks") if isinstance(doc.get("tasks"), list) else None
         if what in ("drop", "set", "dup") and tasks:
             i = draw(st.integers(0, len(tasks) - 1))
+            if not isinstance(tasks[i], dict):  # a "root" mutation may have put junk in the list
+                continue
             if what == "dup":
                 tasks.append(dict(tasks[i]))
-            elif not isinstance(tasks[i], dict):
-                continue
             elif what == "drop" and tasks[i]:
                 tasks[i].pop(draw(st.sampled_from(sorted(tasks[i]))))
             else:
@@ -139,8 +166,11 @@ def mutated(draw: st.DrawFn) -> str:
     text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
     if draw(st.booleans()):  # and sometimes damage the text itself
         at = draw(st.integers(0, len(text)))
-        text = text[:at] + draw(st.sampled_from(["", ":", "- ", "\t", "{", "'", "&a ", "*a", "\n  "])) + \
-            text[at + draw(st.integers(0, 3)):]  # fmt: skip
+        text = (
+            text[:at]
+            + draw(st.sampled_from(["", ":", "- ", "\t", "{", "'", "&a ", "*a", "\n  "]))
+            + text[at + draw(st.integers(0, 3)) :]
+        )
     return text
 
 

@@ -79,7 +79,8 @@ def test_all_errors_at_once_in_line_order(tmp_path: Path) -> None:
     assert out.stderr.replace(f"{tmp_path}/", "").splitlines() == [
         'many.yaml:3: defaults.timeout: invalid duration "5x" (expected seconds or a duration like '
         "90s, 15m, 2h, 1d, 1w)",
-        'many.yaml:5: tasks[0].cron: invalid cron "61 * * * *" (expected 5 fields: minute hour day month weekday)',
+        'many.yaml:5: tasks[0].cron: invalid cron "61 * * * *" (expected 5 fields: minute hour day month '
+        "weekday)",
         "many.yaml:6: tasks[1].at: time 2026-01-01T00:00:00 has no UTC offset (add Z or +01:00)",
         "many.yaml:6: tasks[1].callable: callable 'tests.jobs.nope': tests.jobs has no attribute 'nope'",
         "many.yaml:7: tasks[2].interval: must be at least 1 second",
@@ -114,8 +115,10 @@ def test_stdin_is_named_stdin() -> None:
 def test_missing_file_and_empty_directory(tmp_path: Path) -> None:
     out = cli("tasks", "validate", "-f", str(tmp_path / "nope.yaml"), "-f", str(tmp_path))
     assert out.code == 3
-    assert out.stderr.splitlines()[:2] == [f"{tmp_path}/nope.yaml: no such file",
-                                           f"{tmp_path}: directory has no *.yaml or *.yml files"]  # fmt: skip
+    assert out.stderr.splitlines()[:2] == [
+        f"{tmp_path}/nope.yaml: no such file",
+        f"{tmp_path}: directory has no *.yaml or *.yml files",
+    ]
 
 
 def test_validate_needs_no_database_or_broker(tmp_path: Path) -> None:
@@ -124,16 +127,26 @@ def test_validate_needs_no_database_or_broker(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    env = {**os.environ, "TASKCTL_DATABASE_URL": "postgres://nobody@127.0.0.1:9/none",
-           "TASKCTL_BROKER_URL": "redis://127.0.0.1:9/0"}  # fmt: skip
+    env = {
+        **os.environ,
+        "TASKCTL_DATABASE_URL": "postgres://nobody@127.0.0.1:9/none",
+        "TASKCTL_BROKER_URL": "redis://127.0.0.1:9/0",
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("TASKCTL_SETTINGS", None)
     run = [sys.executable, "-m", "taskctl", "tasks"]
-    ok = subprocess.run([*run, "validate", "-f", str(EXAMPLES)], env=env, capture_output=True, text=True,
-                        cwd=tmp_path, timeout=60)  # fmt: skip
+    ok = subprocess.run(
+        [*run, "validate", "-f", str(EXAMPLES)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert (ok.returncode, ok.stderr) == (0, "valid: 1 set, 7 tasks (examples: 7)\n")
-    down = subprocess.run([*run, "diff", "-f", str(EXAMPLES)], env=env, capture_output=True, text=True,
-                          cwd=tmp_path, timeout=60)  # fmt: skip
+    down = subprocess.run(
+        [*run, "diff", "-f", str(EXAMPLES)], env=env, capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
     assert down.returncode == 69 and "database unreachable" in down.stderr
 
 
@@ -147,10 +160,18 @@ def test_type_any_case_and_defaults() -> None:
     m = load_manifest(["-"], io.StringIO(text))
     a, b = m.tasks
     assert (a.fields["type"], a.fields["queue"], a.fields["timeout"], a.fields["timezone"]) == (
-        "cron", "high", 300, "Europe/Berlin")  # fmt: skip
+        "cron",
+        "high",
+        300,
+        "Europe/Berlin",
+    )
     # timezone is a cron-only default: it does not reach the repeatable task
     assert (b.fields["type"], b.fields["interval"], b.fields["timeout"], b.fields["timezone"]) == (
-        "repeatable", 5400, 90, "")  # fmt: skip
+        "repeatable",
+        5400,
+        90,
+        "",
+    )
     assert a.fields["retry_max"] == b.fields["retry_max"] == 2
 
 
@@ -167,9 +188,19 @@ def test_at_forms_all_mean_utc() -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [(0, 0), (90, 90), ("90", 90), ("90s", 90), ("15m", 900), ("2h", 7200), ("1d", 86400), ("1w", 604800),
-     ("1h30m", 5400), ("1w2d3h4m5s", 788645)],
-)  # fmt: skip
+    [
+        (0, 0),
+        (90, 90),
+        ("90", 90),
+        ("90s", 90),
+        ("15m", 900),
+        ("2h", 7200),
+        ("1d", 86400),
+        ("1w", 604800),
+        ("1h30m", 5400),
+        ("1w2d3h4m5s", 788645),
+    ],
+)
 def test_durations(text: object, seconds: int) -> None:
     assert parse_duration(text) == seconds
     assert parse_duration(format_compact(seconds)) == seconds

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from scheduler_core.manifest.schema import Manifest, TaskSpec
@@ -22,6 +23,7 @@ SPEC_ORDER: tuple[str, ...] = (
     "at", "timeout", "result_ttl", "failure_ttl", "at_front", "on_success", "on_failure", "on_stopped",
     "retry_max", "retry_backoff", "misfire", "overlap", "description",
 )  # fmt: skip
+JSON_FIELDS = frozenset({"args", "kwargs", "retry_backoff"})
 ROW_FIELDS = ("id", "name", "task_set_id", "task_set__name", "queue", "pending_job_id", *SPEC_ORDER)
 
 
@@ -98,8 +100,30 @@ def spec_of_row(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def json_value(value: Any) -> Any:
+    """JSON data with every number as a Decimal of its text: PostgreSQL's jsonb keeps numbers as
+    `numeric` and hands 3.7e+16 back as the int 37255199400826700, which is the same JSON."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if isinstance(value, list):
+        return [json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_value(v) for k, v in value.items()}
+    return value
+
+
+def same(field: str, before: Any, after: Any) -> bool:
+    if field in JSON_FIELDS:
+        return bool(json_value(before) == json_value(after))
+    return bool(before == after)
+
+
 def diff_specs(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
-    return [Change(f, before.get(f), after.get(f)) for f in SPEC_ORDER if before.get(f) != after.get(f)]
+    return [
+        Change(f, before.get(f), after.get(f)) for f in SPEC_ORDER if not same(f, before.get(f), after.get(f))
+    ]
 
 
 def in_chunk(using: str = "default") -> int:

@@ -27,6 +27,7 @@ from typing import Any
 from scheduler_core.conf import SchedulerConfig, get_config
 from scheduler_core.errors import BrokerUnavailable, DatabaseUnavailable, TaskctlError
 from scheduler_core.scheduler.leader import Leader
+from scheduler_core.worker.logs import flush as flush_logs
 
 log = logging.getLogger("taskctl.scheduler")
 
@@ -221,6 +222,7 @@ class Runner:
                     sched.leader.is_leader = False
                     close_old_connections()
                     wake_at = time.time() + min(sched.config.scheduler_interval, 2.0)
+                flush_logs()  # a quiet scheduler's log is complete before it sleeps
                 self._sleep_until(wake_at)
         except _Stop:
             pass

@@ -77,6 +77,7 @@ def prepare_fork() -> None:
     the child do not write to (and so copy) the pages it shares with the supervisor."""
     import gc
 
+    logs.flush()  # else the child inherits the buffered lines and writes them a second time
     gc.collect()
     gc.freeze()
 
