@@ -1,8 +1,9 @@
 """Django admin: one page for all task types, and a read-only list of manifest sets.
 
 Edits made here reach the broker through `planning.tasks_changed`, called only after the
-transaction commits (by Task's signals for saves and deletes, explicitly for the bulk actions). A task owned by a set says so: the next `taskctl tasks apply` of that set
-puts the manifest's values back.
+transaction commits (by Task's signals for saves and deletes, explicitly for the bulk actions).
+A task owned by a set says so: the next `taskctl tasks apply` of that set puts the manifest's
+values back.
 """
 
 from __future__ import annotations

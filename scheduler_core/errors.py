@@ -71,3 +71,27 @@ class Interrupted(TaskctlError):
     """Ctrl-C."""
 
     exit_code = 130
+
+
+_MISSING_TABLE = ("no such table", "does not exist")  # SQLite's and PostgreSQL's wording
+
+
+def from_service_error(exc: BaseException) -> TaskctlError | None:
+    """The project error for a database or broker exception that escaped a command, else None.
+
+    Looks only at modules already imported, so that it costs nothing where they are not used."""
+    import sys
+
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    django_db = sys.modules.get("django.db")
+    if django_db is not None and isinstance(exc, django_db.DatabaseError):
+        if any(s in first for s in _MISSING_TABLE) and ("scheduler_core" in first or "table" in first):
+            return ConfigurationError(
+                f"the database has no taskctl tables ({first}): run `taskctl db migrate`"
+            )
+        if isinstance(exc, (django_db.OperationalError, django_db.InterfaceError)):
+            return DatabaseUnavailable(f"database unreachable: {first}")
+    redis = sys.modules.get("redis")
+    if redis is not None and isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+        return BrokerUnavailable(f"broker unreachable: {first}")
+    return None

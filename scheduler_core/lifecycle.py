@@ -20,7 +20,6 @@ def _pairs(flat: Sequence[Any]) -> dict[str, str]:
     return dict(zip(it, it, strict=True))
 
 
-
 def claim(queue: Queue, worker: str, *, now: float | None = None, client: Any = None) -> Job | None:
     """Move the next queued job to active for `worker`; None when the queue is empty.
 

@@ -95,7 +95,9 @@ class Task(models.Model):
         max_length=64, blank=True, default="", help_text="CRON: IANA zone; blank = settings TIME_ZONE"
     )
     interval = models.PositiveIntegerField(null=True, blank=True, help_text="REPEATABLE: seconds")
-    repeat = models.PositiveIntegerField(null=True, blank=True, help_text="REPEATABLE: total runs; blank = forever")
+    repeat = models.PositiveIntegerField(
+        null=True, blank=True, help_text="REPEATABLE: total runs; blank = forever"
+    )
     at = models.DateTimeField(null=True, blank=True, help_text="ONCE: run time; REPEATABLE: first run")
     timeout = models.PositiveIntegerField(null=True, blank=True, help_text="seconds; blank = default")
     result_ttl = models.IntegerField(null=True, blank=True, help_text="seconds a result is kept")
@@ -110,7 +112,11 @@ class Task(models.Model):
     overlap = models.CharField(max_length=16, choices=Overlap.choices, default=Overlap.ALLOW)
     description = models.TextField(blank=True, default="")
     task_set = models.ForeignKey(
-        TaskSet, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks",
+        TaskSet,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
         help_text="The manifest set that owns this task; blank = made by hand",
     )
     spec_hash = models.CharField(max_length=64, blank=True, default="", editable=False)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from scheduler_core.errors import TaskctlError
+from scheduler_core.errors import TaskctlError, from_service_error
 from taskctl import __version__, bootstrap
 from taskctl.commands import db, jobs, queues, scheduler, tasks, worker, workers
 
@@ -82,7 +82,12 @@ def run(argv: list[str] | None = None) -> int:
         return _fail(str(exc), exc.exit_code)
     except BrokenPipeError:
         return 0
-    except Exception:
+    except Exception as exc:
+        known = from_service_error(exc)
+        if known is not None:
+            if debug:
+                traceback.print_exc()
+            return _fail(str(known), known.exit_code)
         traceback.print_exc()
         return _fail("internal error (a bug): please report the traceback above", 70)
     return 0

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 import typer
@@ -19,7 +19,7 @@ import typer
 from taskctl import bootstrap
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     plain = "plain"
     json = "json"
@@ -44,7 +44,11 @@ def color_enabled() -> bool:
 def console(stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(stderr=stderr, no_color=not color_enabled(), highlight=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    # Off a terminal Rich assumes 80 columns and would fold a wide table's headers; a log or a
+    # pipe has room, so give it 160 unless COLUMNS says otherwise.
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else 160
+    return Console(stderr=stderr, no_color=not color_enabled(), highlight=False, soft_wrap=False, width=width)
 
 
 def _jsonable(value: Any) -> Any:

@@ -14,7 +14,6 @@ pytestmark = pytest.mark.usefixtures("clock")
 __all__ = ["clock"]
 
 
-
 def q(name: str = "default"):
     from scheduler_core.queues import get_queue
 
@@ -229,7 +228,11 @@ def test_stop_active_job_sends_command() -> None:
     msg, end = None, time.monotonic() + 3
     while msg is None and time.monotonic() < end:  # the first read may be the subscribe reply
         msg = sub.get_message(timeout=0.5)
-    assert msg is not None and decode(msg["data"]) == {"command": "stop-job", "worker": "w2", "job_id": "job-active"}
+    assert msg is not None and decode(msg["data"]) == {
+        "command": "stop-job",
+        "worker": "w2",
+        "job_id": "job-active",
+    }
     sub.close()
 
 
@@ -238,7 +241,8 @@ def test_stop_job_of_a_dead_worker_says_so() -> None:
     out = cli("jobs", "stop", "job-active")
     assert out.code == 3
     assert out.stderr == (
-        "taskctl: error: job job-active: its worker 'w2' is not running; the job is recovered when its lease expires\n"
+        "taskctl: error: job job-active: its worker 'w2' is not running; "
+        "the job is recovered when its lease expires\n"
     )
 
 
