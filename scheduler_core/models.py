@@ -81,6 +81,18 @@ TYPE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+STATUS_FIELDS = (
+    "next_run_at",
+    "pending_job_id",
+    "occurrences",
+    "last_run_at",
+    "last_status",
+    "run_count",
+    "success_count",
+    "failure_count",
+)  # what the scheduler and the workers observe; never part of the spec
+
+
 class Task(models.Model):
     # --- spec ---
     name = models.CharField(max_length=200, unique=True)
@@ -194,9 +206,28 @@ class Task(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Task:
+        task = super().from_db(db, field_names, values, **kwargs)
+        task._loaded_status = {f: task.__dict__[f] for f in STATUS_FIELDS if f in task.__dict__}
+        return task
+
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """Status fields belong to the scheduler and the workers, which update them in place: a save
+        of a task loaded a while ago (the admin's, say) writes its spec, and only the status fields
+        this instance itself changed, so it never rolls back a run recorded in the meantime."""
         self.spec_hash = self.compute_spec_hash()
+        loaded: dict[str, Any] | None = getattr(self, "_loaded_status", None)
+        plain_update = not args and not self._state.adding and not kwargs.get("force_insert")
+        if plain_update and loaded is not None and kwargs.get("update_fields") is None:
+            if not self.get_deferred_fields():
+                kwargs["update_fields"] = [
+                    f.name
+                    for f in self._meta.concrete_fields
+                    if not f.primary_key and (f.name not in loaded or getattr(self, f.name) != loaded[f.name])
+                ]
         super().save(*args, **kwargs)
+        self._loaded_status = {f: self.__dict__[f] for f in STATUS_FIELDS if f in self.__dict__}
 
 
 def validate_schedule(task: Task) -> dict[str, str]:

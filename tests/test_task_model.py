@@ -181,3 +181,34 @@ def test_next_occurrences_uses_the_task_timezone() -> None:
     assert task.next_occurrences(datetime(2026, 3, 29, tzinfo=UTC)) == [
         datetime(2026, 3, 29, 2, 30, tzinfo=UTC)
     ]
+
+
+@pytest.mark.django_db
+def test_saving_a_stale_instance_keeps_the_status_recorded_meanwhile() -> None:
+    from django.db.models import F
+
+    make(name="stale").save()
+    form_copy = Task.objects.get(name="stale")  # e.g. the admin's change form, opened earlier
+    # meanwhile a worker records a run
+    Task.objects.filter(name="stale").update(
+        run_count=F("run_count") + 1, last_status="finished", last_run_at=AT
+    )
+    form_copy.description = "edited"
+    form_copy.save()
+    fresh = Task.objects.get(name="stale")
+    assert (fresh.description, fresh.run_count, fresh.last_status, fresh.last_run_at) == (
+        "edited",
+        1,
+        "finished",
+        AT,
+    )
+    assert fresh.spec_hash == fresh.compute_spec_hash()
+
+
+@pytest.mark.django_db
+def test_status_a_caller_sets_itself_is_saved() -> None:
+    make(name="own").save()
+    task = Task.objects.get(name="own")
+    task.next_run_at = AT
+    task.save()
+    assert Task.objects.get(name="own").next_run_at == AT
