@@ -22,8 +22,23 @@ def test_tick_runs_one_pass(django_capture_on_commit_callbacks: Any) -> None:
     doc = json.loads(out.stdout)
     assert doc["kind"] == "scheduler-pass" and doc["leader"] is True and doc["planned"] == 1
     assert len(ids_in("queued")) == 1  # due already: queued directly
-    out = cli("scheduler", "tick")
-    assert out.code == 0 and out.stdout == "" and "planned 0 job(s)" in out.stderr
+    out = cli("scheduler", "tick", "-o", "plain")  # the first tick released the lock: this one leads too
+    assert out.code == 0 and out.stderr == ""
+    leader, recovered, tasks, planned = out.stdout.split("\t")[:4]
+    assert (leader, recovered, tasks, planned) == ("yes", "0", "0", "0")
+
+
+def test_tick_while_another_scheduler_leads_does_nothing() -> None:
+    from scheduler_core.scheduler import Scheduler
+
+    other = Scheduler()
+    assert other.leader.ensure()
+    try:
+        out = cli("scheduler", "tick", "-o", "json")
+        assert out.code == 0 and json.loads(out.stdout)["leader"] is False
+        assert out.stderr == "another scheduler holds the lock: this pass did nothing\n"
+    finally:
+        other.leader.release()
 
 
 def test_tick_with_the_broker_down_exits_69(settings: Any) -> None:

@@ -37,26 +37,26 @@ def tick(output: Format | None = OutputOption) -> None:
     """Run one scheduler pass (plan due tasks, queue due jobs, recover lost ones), then exit."""
     from datetime import UTC, datetime
 
-    from scheduler_core.scheduler import run_once
-    from taskctl.render import emit_object, info, resolve
+    from scheduler_core.scheduler import Scheduler
+    from taskctl.render import emit, emit_object, info, resolve
 
     _ready()
-    result = run_once()
+    sched = Scheduler()
+    try:
+        result = sched.run_once()
+    finally:
+        sched.leader.release()  # a one-off pass must not keep the lock from the next one
     data = result.as_dict()
     data.pop("wake_at")
     data["next_pass"] = datetime.fromtimestamp(result.wake_at, UTC)
     data["seconds"] = round(result.seconds, 4)
+    if not result.leader:
+        info("another scheduler holds the lock: this pass did nothing")
     fmt = resolve(output)
     if fmt in (Format.json, Format.yaml):
         emit_object(fmt, "scheduler-pass", data)
-    elif not result.leader:
-        info("another scheduler holds the lock: this pass did nothing")
-    else:
-        info(
-            f"planned {result.planned} job(s) for {result.tasks} task(s), queued {result.promoted}, "
-            f"recovered {result.reaped} lost, re-planned {result.recovered} after a broker loss "
-            f"({result.seconds * 1000:.1f} ms)"
-        )
+    else:  # one row: reaped = jobs of dead workers, recovered = jobs re-planned after a broker loss
+        emit(fmt, "scheduler-pass", "passes", [data], COLUMNS)
 
 
 @app.command("start")
