@@ -37,10 +37,18 @@ def parse_kwargs(items: Sequence[str]) -> dict[str, Any]:
 
 
 def parse_duration(text: str) -> float:
-    """Seconds from `90`, `90s`, `15m`, `2h`, `1d`, `1w` (a tiny parser: one number, one unit)."""
+    """Seconds from a manifest duration (`90`, `15m`, `1h30m`) or one decimal number with a unit
+    (`1.5h`, `0.5s`)."""
+    from scheduler_core.manifest.durations import DurationError
+    from scheduler_core.manifest.durations import parse_duration as parse_compact
+
+    try:
+        return float(parse_compact(text.strip()))
+    except DurationError:
+        pass
     m = _DURATION.match(text)
     if not m:
-        raise InvalidInput(f"duration {text!r}: expected a number with an optional unit s, m, h, d or w")
+        raise InvalidInput(f"duration {text!r}: expected seconds or a duration like 90s, 15m, 1h30m, 1.5h")
     return float(m.group(1)) * _UNIT[m.group(2)]
 
 

@@ -107,6 +107,15 @@ def test_enqueue_at_and_in() -> None:
     assert before + 900 <= due <= time.time() + 900
 
 
+@pytest.mark.parametrize(("text", "seconds"), [("1h30m", 5400), ("1.5h", 5400), ("90", 90), ("2d", 172800)])
+def test_enqueue_in_takes_manifest_and_decimal_durations(text: str, seconds: int) -> None:
+    before = time.time()
+    out = cli("jobs", "enqueue", "tests.jobs.noop", "--in", text)
+    assert out.code == 0, out.stderr
+    due = q().fetch_job(out.stdout.strip()).due_at.timestamp()
+    assert before + seconds - 1 <= due <= time.time() + seconds + 1
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
@@ -119,7 +128,7 @@ def test_enqueue_at_and_in() -> None:
             "time '2030-01-01T00:00:00' has no UTC offset",
         ),
         (("tests.jobs.noop", "--at", "tomorrow"), 3, "time 'tomorrow': expected ISO-8601"),
-        (("tests.jobs.noop", "--in", "soon"), 3, "duration 'soon': expected a number"),
+        (("tests.jobs.noop", "--in", "soon"), 3, "duration 'soon': expected seconds or a duration"),
         (("tests.jobs.noop", "--in", "1m", "--at", "2030-01-01T00:00:00Z"), 2, "give --at or --in, not both"),
         (("tests.jobs.noop", "-k", "novalue"), 3, "--kwarg 'novalue': expected KEY=VALUE"),
         (("tests.jobs.noop", "--queue", "nope"), 3, "unknown queue 'nope'"),
