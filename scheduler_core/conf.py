@@ -94,13 +94,28 @@ def parse_config(raw: dict[str, Any]) -> SchedulerConfig:
     )
 
 
+_given: SchedulerConfig | None = None
+
+
+def use_config(config: SchedulerConfig) -> None:
+    """Use `config` instead of reading Django's settings: the CLI's broker-only commands read the
+    settings module themselves and never set Django up."""
+    global _given
+    _given = config
+    get_config.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def get_config() -> SchedulerConfig:
+    if _given is not None:
+        return _given
     from django.conf import settings
 
     return parse_config(getattr(settings, "SCHEDULER", {}))
 
 
 def reset_config() -> None:
-    """Forget the cached config (tests that override settings call this)."""
+    """Forget the cached or given config (tests that override settings call this)."""
+    global _given
+    _given = None
     get_config.cache_clear()

@@ -6,6 +6,8 @@ per queue the six registry sizes (ZCARD / LLEN / ZCOUNT of unexpired entries) an
 which Redis answers from the first list element only); per broker the live workers (ZRANGEBYSCORE
 of the workers ZSET) and every worker's queue list (`SORT_RO workers BY nosort GET # GET
 <worker>:*->queues`). No expired entry is pruned and no key is touched: inspection never writes.
+The round trip goes through `broker.oneshot`, not redis-py, where the URL allows: `queues show`
+is mostly start-up, and importing redis-py would be a third of it.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from scheduler_core.broker.keys import REGISTRIES, GlobalKeys
+from scheduler_core.broker.keys import REGISTRIES, TERMINAL, GlobalKeys, QueueKeys
 from scheduler_core.errors import BrokerUnavailable, NotFound
 
 if TYPE_CHECKING:
+    from scheduler_core.broker.oneshot import Command
+    from scheduler_core.conf import QueueConfig, SchedulerConfig
     from scheduler_core.models import Task
-    from scheduler_core.queues import Queue
 
 clock: Callable[[], float] = time.time  # tests replace it with a fixed clock
 
@@ -69,33 +72,59 @@ def _is_unknown_command(reply: Any) -> bool:
     return isinstance(reply, Exception) and "unknown command" in str(reply).lower()
 
 
-def _read_broker(queues: Sequence[Queue], now: float, read_only_sort: bool = True) -> list[Any]:
-    """Every reply for `queues` (all on one broker) from one pipelined round trip."""
-    config = queues[0].config
+def _commands(queues: Sequence[QueueConfig], config: SchedulerConfig, now: float, sort: str) -> list[Command]:
+    """The round trip's commands: per queue its six counts (as `Queue.add_counts` asks them:
+    expired terminal entries left out) and the head of `queued` with its `enqueued_at`; then the
+    broker's live workers and every worker's queue list."""
     g = GlobalKeys(config.key_prefix)
-    pipe = queues[0].connection.pipeline(transaction=False)
-    sort = pipe.sort_ro if read_only_sort else pipe.sort
+    commands: list[Command] = []
     for q in queues:
-        q.add_counts(pipe, now)
-        sort(q.keys.queued, start=0, num=1, by="nosort", get=[q.keys.job_prefix + "*->enqueued_at"])
-    pipe.zrangebyscore(g.workers, now - config.lease_ttl, "+inf")
-    sort(g.workers, by="nosort", get=["#", g.worker("*") + "->queues"])
-    replies: list[Any] = pipe.execute(raise_on_error=False)
-    if read_only_sort and any(_is_unknown_command(r) for r in replies):
-        return _read_broker(queues, now, read_only_sort=False)  # a server older than Redis 7
+        k = QueueKeys(config.key_prefix, q.name)
+        commands += [("ZCARD", k.scheduled), ("LLEN", k.queued), ("ZCARD", k.active)]
+        commands += [("ZCOUNT", k.registry(name), f"({now!r}", "+inf") for name in TERMINAL]
+        head = k.job_prefix + "*->enqueued_at"
+        commands.append((sort, k.queued, "BY", "nosort", "LIMIT", 0, 1, "GET", head))
+    commands.append(("ZRANGEBYSCORE", g.workers, repr(now - config.lease_ttl), "+inf"))
+    commands.append((sort, g.workers, "BY", "nosort", "GET", "#", "GET", g.worker("*") + "->queues"))
+    return commands
+
+
+def _send(url: str, commands: list[Command], config: SchedulerConfig) -> list[Any]:
+    """Every reply to `commands`, in one round trip (an error reply in its place)."""
+    from scheduler_core.broker import oneshot
+
+    if oneshot.supported(url):
+        return oneshot.execute(url, commands, config.connect_timeout)
+    from scheduler_core.broker.connection import get_client  # TLS and Sentinel: redis-py
+
+    with broker_errors(url):
+        pipe = get_client(url, config.connect_timeout).pipeline(transaction=False)
+        for c in commands:
+            pipe.execute_command(*c)  # type: ignore[no-untyped-call]
+        replies: list[Any] = pipe.execute(raise_on_error=False)
+    return replies
+
+
+def _read_broker(queues: Sequence[QueueConfig], config: SchedulerConfig, now: float) -> list[Any]:
+    """Every reply for `queues` (all on one broker) from one pipelined round trip."""
+    url = queues[0].broker_url
+    replies = _send(url, _commands(queues, config, now, "SORT_RO"), config)
+    if any(_is_unknown_command(r) for r in replies):  # a server older than Redis 7
+        replies = _send(url, _commands(queues, config, now, "SORT"), config)
     for r in replies:
         if isinstance(r, Exception):
             raise r
     return replies
 
 
-def _broker_rows(queues: Sequence[Queue], now: float) -> tuple[list[dict[str, Any]], dict[str, set[str]]]:
+def _broker_rows(
+    queues: Sequence[QueueConfig], config: SchedulerConfig, now: float
+) -> tuple[list[dict[str, Any]], dict[str, set[str]]]:
     """Rows of `queues` (one broker) and, from that broker's worker records, queue -> live workers."""
     from scheduler_core.broker.connection import mask_url
 
     url = queues[0].broker_url
-    with broker_errors(url):
-        replies = _read_broker(queues, now)
+    replies = _read_broker(queues, config, now)
     alive = set(replies[-2])
     flat = replies[-1]
     serving: dict[str, set[str]] = {}
@@ -120,18 +149,21 @@ def _broker_rows(queues: Sequence[Queue], now: float) -> tuple[list[dict[str, An
 
 def queue_stats(names: Sequence[str] = (), *, now: float | None = None) -> QueueSnapshot:
     """Statistics of the named queues (all configured ones when none): read-only, one round trip
-    per broker. An unknown name is UnknownQueue (exit 3) before anything is read."""
-    from scheduler_core.queues import all_queues, get_queue
+    per broker. An unknown name is UnknownQueue (exit 3) before anything is read.
 
-    queues = [get_queue(n) for n in dict.fromkeys(names)] if names else all_queues()
+    Works from the configuration alone (no Queue objects): the CLI reaches here without redis-py."""
+    from scheduler_core.conf import get_config
+
+    config = get_config()
+    queues = [config.queue(n) for n in (dict.fromkeys(names) if names else config.queues)]
     t = clock() if now is None else now
-    by_broker: dict[str, list[Queue]] = {}
+    by_broker: dict[str, list[QueueConfig]] = {}
     for q in queues:
         by_broker.setdefault(q.broker_url, []).append(q)
     rows: dict[str, dict[str, Any]] = {}
     serving: dict[str, set[str]] = {}  # a worker may register on another broker than its queues
     for group in by_broker.values():
-        got, here = _broker_rows(group, t)
+        got, here = _broker_rows(group, config, t)
         rows.update((r["name"], r) for r in got)
         for qname, found in here.items():
             serving.setdefault(qname, set()).update(found)
@@ -151,8 +183,12 @@ def queue_stats(names: Sequence[str] = (), *, now: float | None = None) -> Queue
 
 
 # ----- jobs -----
-def job_detail(job_id: str, queue: str | None = None) -> dict[str, Any]:
-    """A job as plain data, with the registry that holds it and its task's name when known."""
+def job_detail(
+    job_id: str, queue: str | None = None, *, name_of_task: Callable[[int], str | None] | None = None
+) -> dict[str, Any]:
+    """A job as plain data, with the registry that holds it and its task's name when known.
+
+    `name_of_task` looks the name up (default: `task_name`); only a job made by a task asks it."""
     from scheduler_core.queues import find_job, get_queue
 
     with broker_errors(get_queue(queue).broker_url if queue else None):
@@ -160,11 +196,12 @@ def job_detail(job_id: str, queue: str | None = None) -> dict[str, Any]:
         registry = get_queue(job.queue).registry_of(job_id)
     out = job.to_dict()
     out["registry"] = registry
-    out["task"] = _task_name(job.task_id) if job.task_id is not None else None
+    lookup = name_of_task or task_name
+    out["task"] = lookup(job.task_id) if job.task_id is not None else None
     return out
 
 
-def _task_name(task_id: int) -> str | None:
+def task_name(task_id: int) -> str | None:
     """The task's name from the DB, or None when the DB cannot say (jobs commands need no DB)."""
     try:
         from django.db import DatabaseError

@@ -171,18 +171,18 @@ def test_queues_show_is_read_only(clock: float, key_prefix: str, monkeypatch: py
 
 
 def test_queues_show_one_round_trip_per_broker(clock: float, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Counting many jobs costs one pipeline execute per broker, not one command per job."""
-    from redis.client import Pipeline
+    """Counting many jobs costs one pipelined round trip per broker, not one command per job."""
+    from scheduler_core.broker import oneshot
 
     fill()
     calls: list[int] = []
-    real = Pipeline.execute
+    real = oneshot.execute
 
-    def counting(self: Pipeline, raise_on_error: bool = True) -> Any:
-        calls.append(len(self.command_stack))
-        return real(self, raise_on_error)
+    def counting(url: str, commands: Any, connect_timeout: float = 3.0) -> Any:
+        calls.append(len(commands))
+        return real(url, commands, connect_timeout)
 
-    monkeypatch.setattr(Pipeline, "execute", counting)
+    monkeypatch.setattr(oneshot, "execute", counting)
     assert cli("queues", "show", "-o", "json").code == 0
     assert calls == [3 * 7 + 2]  # one pipeline: 7 commands per queue, 2 for the workers
 

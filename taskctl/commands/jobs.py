@@ -39,6 +39,14 @@ def _acted(fmt: Format | None, action: str, job_id: str, queue: str, message: st
         info(message)
 
 
+def _task_name(task_id: int) -> str | None:
+    """The task's name is in the database: only a job made by a task pays for setting Django up."""
+    from scheduler_core.inspect import task_name
+
+    bootstrap.setup_django()
+    return task_name(task_id)
+
+
 @app.command("list")
 def list_jobs(
     queue: Annotated[str, typer.Argument(help="The queue.")],
@@ -54,7 +62,7 @@ def list_jobs(
     from scheduler_core.inspect import job_page
     from taskctl.render import emit, resolve
 
-    bootstrap.setup_django()
+    bootstrap.setup_broker()
     records, total = job_page(queue, registry, offset=offset, limit=limit)
     fmt = resolve(output)
     if fmt in (Format.json, Format.yaml):
@@ -92,8 +100,8 @@ def show(
     from scheduler_core.inspect import job_detail
     from taskctl.render import emit_object, resolve
 
-    bootstrap.setup_django()
-    detail = job_detail(job_id, queue)
+    bootstrap.setup_broker()
+    detail = job_detail(job_id, queue, name_of_task=_task_name)
     fmt = resolve(output)
     if fmt not in (Format.json, Format.yaml):
         for f in _TEXT_FIELDS:
@@ -170,7 +178,7 @@ def requeue(
 
     if (job_id is None) == (all_failed is None):
         raise UsageError("give a job ID or --all-failed QUEUE (one of them)")
-    bootstrap.setup_django()
+    bootstrap.setup_broker()
     if all_failed is not None:
         q = get_queue(all_failed)
         with broker_errors(q.broker_url):
@@ -205,7 +213,7 @@ def cancel(
     from scheduler_core.inspect import broker_errors
     from scheduler_core.queues import find_job, get_queue
 
-    bootstrap.setup_django()
+    bootstrap.setup_broker()
     with broker_errors(get_queue(queue).broker_url if queue else None):
         job = find_job(job_id, queue)
         if not get_queue(job.queue).cancel(job_id):
@@ -226,7 +234,7 @@ def stop(
     from scheduler_core.inspect import broker_errors
     from scheduler_core.queues import find_job, get_queue
 
-    bootstrap.setup_django()
+    bootstrap.setup_broker()
     with broker_errors(get_queue(queue).broker_url if queue else None):
         job = find_job(job_id, queue)
         if job.status.value != "active":
@@ -250,7 +258,7 @@ def delete(
     from scheduler_core.inspect import broker_errors
     from scheduler_core.queues import find_job, get_queue
 
-    bootstrap.setup_django()
+    bootstrap.setup_broker()
     with broker_errors(get_queue(queue).broker_url if queue else None):
         job = find_job(job_id, queue)
         if not get_queue(job.queue).delete(job_id):

@@ -114,7 +114,7 @@ def show(
     """Job counts per registry, workers and the oldest queued job's age (read-only)."""
     from taskctl.render import resolve
 
-    bootstrap.setup_django()
+    bootstrap.setup_broker()
     names = list(queues or [])
     fmt = resolve(output)
     if not watch:
@@ -150,7 +150,7 @@ def clear(
     from scheduler_core.queues import get_queue
     from taskctl.render import emit_object, info, resolve
 
-    bootstrap.setup_django()
+    bootstrap.setup_broker()
     q = get_queue(queue)
     if registry == "active" or registry not in REGISTRIES:
         q.clear(registry)  # raises the one-line reason (exit 3) before anything is written

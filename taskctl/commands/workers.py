@@ -47,7 +47,7 @@ def list_workers(output: Format | None = OutputOption) -> None:
     from scheduler_core.inspect import broker_errors
     from taskctl.render import align_right, console, emit, resolve, table
 
-    bootstrap.setup_django()
+    bootstrap.setup_broker()
     with broker_errors(_broker_url()):
         workers = control.list_workers()
     fmt = resolve(output)
@@ -70,7 +70,7 @@ def stop(
     from scheduler_core import control
     from scheduler_core.inspect import broker_errors
 
-    bootstrap.setup_django()
+    bootstrap.setup_broker()
     with broker_errors(_broker_url()):
         control.stop_worker(name, now=now)
     how = "now (cold)" if now else "after its running jobs (warm)"
@@ -86,7 +86,7 @@ def suspend(
     from scheduler_core import control
     from scheduler_core.inspect import broker_errors
 
-    bootstrap.setup_django()
+    bootstrap.setup_broker()
     with broker_errors(_broker_url()):
         control.suspend_worker(name)
     _done(output, "suspend-requested", name, f"asked worker {name} to suspend")
@@ -101,7 +101,7 @@ def resume(
     from scheduler_core import control
     from scheduler_core.inspect import broker_errors
 
-    bootstrap.setup_django()
+    bootstrap.setup_broker()
     with broker_errors(_broker_url()):
         control.resume_worker(name)
     _done(output, "resume-requested", name, f"asked worker {name} to resume")
