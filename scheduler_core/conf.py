@@ -73,6 +73,11 @@ def parse_config(raw: dict[str, Any]) -> SchedulerConfig:
         opts = opts or {}
         if not isinstance(opts, dict):
             raise ConfigurationError(f"settings.SCHEDULER['QUEUES'][{name!r}] must be a dict")
+        typos = sorted(str(k) for k in opts if k not in ("BROKER_URL", "broker_url"))
+        if typos:  # a misspelt BROKER_URL would silently send the queue to the default broker
+            raise ConfigurationError(
+                f"settings.SCHEDULER['QUEUES'][{name!r}]: unknown key(s) {', '.join(typos)} (known: BROKER_URL)"
+            )
         url = str(opts.get("BROKER_URL", opts.get("broker_url", broker_url)))
         queues[name] = QueueConfig(name=name, broker_url=url)
     kwargs: dict[str, Any] = {}

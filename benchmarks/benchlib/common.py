@@ -174,6 +174,9 @@ def base_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     paths = [str(BENCH_DIR)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    # every system may cache its bytecode, as an installed package does (taskctl is an editable
+    # install: without its .pyc files it would recompile itself on every timed run)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(extra or {})
     return env
 
