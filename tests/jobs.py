@@ -124,3 +124,10 @@ from scheduler_core.decorators import job as _job  # noqa: E402
 def decorated_add(a: int, b: int) -> int:
     """A function registered with @job: callable directly, and `.delay()` enqueues it."""
     return a + b
+
+
+def loaded(*names: str) -> list[str]:
+    """Which of these modules are imported in the process that runs this job."""
+    import sys
+
+    return [n for n in names if n in sys.modules]

@@ -37,10 +37,32 @@ def _child() -> int:
         return 70
 
 
+def warm_scheduler() -> None:
+    """Import, before the fork, what the scheduler would otherwise import on its first pass
+    (its modules, the ORM's SQL compiler, the database backend): pages loaded in the supervisor
+    are shared with the child, pages loaded in the child are its own."""
+    import importlib
+
+    from django.db import connections
+
+    for name in (
+        "scheduler_core.scheduler",
+        "scheduler_core.scheduler.planner",
+        "scheduler_core.scheduler.recovery",
+        "scheduler_core.scheduler.occurrences",
+        "scheduler_core.models",
+        "django.db.models.sql.compiler",
+        "croniter",
+    ):
+        importlib.import_module(name)
+    for alias in connections:
+        connections[alias].ops  # noqa: B018  # the backend modules, without connecting
+
+
 class SchedulerProcess:
     def __init__(self) -> None:
         try:  # imported here, once: the forked scheduler shares these pages with the supervisor
-            import scheduler_core.scheduler  # noqa: F401
+            warm_scheduler()
         except ImportError as exc:
             log.warning("the scheduler cannot be imported: %s", exc)
         self.pid: int | None = None

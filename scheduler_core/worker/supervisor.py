@@ -96,6 +96,8 @@ class Supervisor:
             log.info("worker %s started: queues %s, concurrency %d%s", self.name, names,
                      self.concurrency, ", burst" if self.options.burst else "",
                      extra={"worker": self.name, "queues": [q.name for q in self.queues]})  # fmt: skip
+            for q in self.queues:
+                q.scripts  # noqa: B018  # the Lua sources, read once here and shared by every child
             self.scheduler = SchedulerProcess() if self.options.with_scheduler else None
             if self.scheduler:
                 self.scheduler.start(time.time())

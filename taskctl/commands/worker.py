@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from enum import StrEnum
 from typing import Annotated
 
@@ -71,23 +74,29 @@ def start(
         raise InvalidInput(f"--log-level {log_level!r}: one of debug, info, warning, error")
     if name is not None and (not name or any(c in name for c in " \t\n*?[]")):
         raise InvalidInput(f"--name {name!r}: a worker name is non-empty, without spaces or glob characters")
-    bootstrap.setup_django()
-    from scheduler_core.queues import get_queue
-    from scheduler_core.worker import WorkerOptions, run_worker
-    from scheduler_core.worker.logs import setup_logging
-
-    for q in queues or []:
-        get_queue(q)  # an unknown queue: one line, exit 3
-    setup_logging(level, log_format.value)
-    options = WorkerOptions(
-        queues=list(queues or []),
-        concurrency=concurrency,
-        burst=burst,
-        max_jobs=max_jobs,
-        max_idle_time=max_idle_time,
-        with_scheduler=with_scheduler and not burst,
-        name=name,
-        pid_file=pid_file,
-        callback_timeout=callback_timeout,
-    )
-    raise typer.Exit(run_worker(options))
+    options = {
+        "queues": list(queues or []),
+        "concurrency": concurrency,
+        "burst": burst,
+        "max_jobs": max_jobs,
+        "max_idle_time": max_idle_time,
+        "with_scheduler": with_scheduler and not burst,
+        "name": name,
+        "pid_file": os.path.abspath(pid_file) if pid_file else None,
+        "callback_timeout": callback_timeout,
+    }
+    spec = {
+        "options": options,
+        "log_level": level,
+        "log_format": log_format.value,
+        "settings": bootstrap.options.settings,
+        "pythonpath": os.path.abspath(bootstrap.options.pythonpath) if bootstrap.options.pythonpath else None,
+        "debug": bootstrap.options.debug,
+    }
+    # A fresh interpreter (same pid) without the CLI's modules: the supervisor and every process
+    # forked from it hold only what a worker needs (see scheduler_core/worker/__main__.py). It
+    # sets Django up and checks settings and queues itself (same one-line errors, same exit codes),
+    # so that start-up pays for Django once.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "scheduler_core.worker", json.dumps(spec)])
