@@ -11,6 +11,12 @@ setup, validation, the transaction, the after-commit replan on Redis); "inproces
 (`hook_seconds`, `hook_queries`; `queries` / `writes` are apply's own, without the hook's).
 Both run on a fresh database of their own (a temp SQLite file; a PostgreSQL database created and
 dropped here). Targets: first apply <= 5 s, re-apply <= 1.5 s, re-apply queries independent of N.
+
+Beside it, "peer" mode times django-tasks-scheduler's `manage.py import` of the same tasks (its
+JSON export format: its venv has no PyYAML) in benchmarks/.venv-peers, on SQLite only (its
+benchmark settings have no other database): "first" into an empty database, "again" with
+`--update` (it has no no-op detection: each task is deleted and created again). Its tasks schedule
+jobs on BENCH_REDIS_URL, the benchmark Redis database (benchmarks/run.py flushes it per run).
 """
 
 from __future__ import annotations
@@ -46,6 +52,72 @@ def write_manifest(path: Path, n: int) -> None:
             line += f", at: '2027-0{1 + i % 9}-01T00:00:00Z'"
         out.append(line + "}\n")
     path.write_text("".join(out))
+
+
+PEER_TYPES = {"cron": "CronTaskType", "repeatable": "RepeatableTaskType", "once": "OnceTaskType"}
+
+
+def write_peer_tasks(path: Path, n: int) -> None:
+    """The same N tasks in django-tasks-scheduler's import format (what its `export` writes)."""
+    tasks = []
+    for i in range(n):
+        kind = ("cron", "repeatable", "once")[i % 3]
+        task: dict[str, Any] = {
+            "model": PEER_TYPES[kind],
+            "name": f"bench-{i:05d}",
+            "callable": "benchlib.dts_jobs.tick",
+            "callable_args": [],
+            "callable_kwargs": [{"arg_type": "str", "key": "label", "val": f"n{i}"}],
+            "enabled": True,
+            "queue": "default",
+            "timeout": 300,
+        }
+        if kind == "cron":
+            task["cron_string"] = f"{i % 60} {i % 24} * * *"
+        elif kind == "repeatable":
+            task.update(interval=60 + i, interval_unit="seconds")
+        else:
+            task["scheduled_time"] = f"2027-0{1 + i % 9}-01T00:00:00+00:00"
+        tasks.append(task)
+    path.write_text(json.dumps(tasks))
+
+
+def run_peer(peer_tasks: Path, n: int, tmp: Path) -> None:
+    python = REPO / "benchmarks" / ".venv-peers" / "bin" / "python"
+    manage = REPO / "benchmarks" / "peers" / "dts_project" / "manage.py"
+    if not python.exists():
+        emit(db="sqlite", mode="peer", skipped="benchmarks/.venv-peers missing (benchmarks/setup_peers.sh)")
+        return
+    env = {
+        **os.environ,
+        "BENCH_DTS_DB": str(tmp / f"dts_{uuid.uuid4().hex[:8]}.sqlite3"),
+        "BENCH_REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+        "DJANGO_SETTINGS_MODULE": "dts_project.settings",
+    }
+    env.pop("PYTHONPATH", None)
+    p = subprocess.run(
+        [str(python), str(manage), "migrate", "-v", "0"], env=env, capture_output=True, text=True
+    )
+    if p.returncode:
+        raise SystemExit(f"django-tasks-scheduler migrate failed: {p.stderr.strip()}")
+    for phase, extra in (("first", []), ("again", ["--update"])):
+        started = time.perf_counter()
+        p = subprocess.run(
+            [str(python), str(manage), "import", "--format", "json", "--filename", str(peer_tasks), *extra],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        emit(
+            db="sqlite",
+            mode="peer",
+            system="django-tasks-scheduler",
+            phase=phase,
+            tasks=n,
+            seconds=round(time.perf_counter() - started, 3),
+            exit=p.returncode,
+            created=p.stdout.count("Created task"),
+        )
 
 
 def emit(**record: Any) -> None:
@@ -211,16 +283,20 @@ def main() -> None:
         "--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     )
     p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--no-peer", action="store_true", help="skip django-tasks-scheduler's import")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        manifest, small = tmp / "tasks.yaml", tmp / "small.yaml"
+        manifest, small, peer_tasks = tmp / "tasks.yaml", tmp / "small.yaml", tmp / "peer.json"
         write_manifest(manifest, args.tasks)
         write_manifest(small, max(1, args.tasks // 10))
+        write_peer_tasks(peer_tasks, args.tasks)
         for _ in range(args.repeat):
             for kind in args.db.split(","):
                 run_cli(kind, args.pg_url, manifest, args.tasks, tmp)
                 run_inprocess(kind, args.pg_url, manifest, args.tasks, tmp, small)
+            if not args.no_peer:
+                run_peer(peer_tasks, args.tasks, tmp)
 
 
 if __name__ == "__main__":

@@ -118,32 +118,37 @@ def _take_back_scheduled(task_ids: set[int], max_due: float) -> None:
 
 
 def _restart(rows: dict[int, dict[str, Any]], updates: dict[int, datetime | None], stamp: datetime) -> None:
-    """next_run_at and updated_at of each task, only where it is unchanged since it was read."""
-    from django.db.models import Case, DateTimeField, Value, When
+    """next_run_at and updated_at of each task, only where it is unchanged since it was read.
+
+    One statement whatever the number of tasks: on PostgreSQL an UPDATE joined to unnest() of
+    three arrays (one round trip); elsewhere one parameterised UPDATE run for every row
+    (executemany, in one transaction: SQLite runs it in-process, no round trip per row)."""
+    from django.db import connections, router, transaction
 
     from scheduler_core.models import Task
 
-    items = list(updates.items())
-    dt = DateTimeField()
-    for i in range(0, len(items), 500):
-        chunk = items[i : i + 500]
-        same = Case(*[When(pk=pk, then=Value(rows[pk]["updated_at"], output_field=dt)) for pk, _ in chunk],
-                    output_field=dt)  # fmt: skip
-        Task.objects.filter(pk__in=[pk for pk, _ in chunk], updated_at=same).update(
-            next_run_at=Case(
-                *[When(pk=pk, then=_dt(Value(v, output_field=dt))) for pk, v in chunk], output_field=dt
-            ),
-            updated_at=stamp,
+    if not updates:
+        return
+    conn = connections[router.db_for_write(Task)]
+    qn, table = conn.ops.quote_name, conn.ops.quote_name(Task._meta.db_table)
+    pk = qn(str(Task._meta.pk.column))
+    ids = list(updates)
+    if conn.vendor == "postgresql":
+        sql = (
+            f"UPDATE {table} AS t SET {qn('next_run_at')} = v.nxt, {qn('updated_at')} = %s "
+            f"FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS v(id, nxt, seen) "
+            f"WHERE t.{pk} = v.id AND t.{qn('updated_at')} = v.seen"
         )
-
-
-def _dt(value: Any) -> Any:
-    """PostgreSQL needs a NULL typed as a timestamp; SQLite must keep Django's own text format."""
-    from django.db import connection
-    from django.db.models import DateTimeField
-    from django.db.models.functions import Cast
-
-    return Cast(value, DateTimeField()) if connection.vendor == "postgresql" else value
+        with conn.cursor() as cur:
+            cur.execute(sql, [stamp, ids, [updates[i] for i in ids], [rows[i]["updated_at"] for i in ids]])
+        return
+    adapt = conn.ops.adapt_datetimefield_value
+    sql = (f"UPDATE {table} SET {qn('next_run_at')} = %s, {qn('updated_at')} = %s "
+           f"WHERE {pk} = %s AND {qn('updated_at')} = %s")  # fmt: skip
+    when = adapt(stamp)
+    # One transaction: in autocommit each row's UPDATE would be a commit (and a sync) of its own.
+    with transaction.atomic(using=conn.alias), conn.cursor() as cur:
+        cur.executemany(sql, [(adapt(updates[i]), when, i, adapt(rows[i]["updated_at"])) for i in ids])
 
 
 def wake(config: Any = None) -> None:

@@ -344,3 +344,40 @@ def test_json_numbers_compare_by_value_on_every_backend() -> None:
     assert run("tasks", "diff", "-f", "-", input=text).code == 0
     exported = run("tasks", "export", "--set", "nums").stdout
     assert run("tasks", "diff", "-f", "-", input=exported).code == 0
+
+
+def _apply_with_hook_queries(n: int, cron: str, capture: Any) -> tuple[int, int]:
+    """Apply n tasks (all created, or all configured when they exist) and run the after-commit
+    replan on the real broker; returns (apply's queries, the replan's queries)."""
+    import io
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from scheduler_core.manifest import load_manifest
+    from scheduler_core.manifest.apply import apply_manifest
+
+    text = "version: 1\nset: big\ntasks:\n" + "".join(
+        f"  - {{name: t{i}, type: cron, callable: tests.jobs.noop, cron: '{cron}'}}\n" for i in range(n)
+    )
+    m = load_manifest(["-"], io.StringIO(text))
+    with CaptureQueriesContext(connection) as ctx:
+        with capture(execute=False) as callbacks:
+            apply_manifest(m)
+        applied = len(ctx.captured_queries)
+        for callback in callbacks:
+            callback()
+    return applied, len(ctx.captured_queries) - applied
+
+
+def test_apply_and_replan_cost_the_same_queries_for_any_size(django_capture_on_commit_callbacks: Any) -> None:
+    counts = []
+    for n in (50, 500):
+        Task.objects.all().delete()
+        TaskSet.objects.all().delete()
+        created = _apply_with_hook_queries(n, "0 3 * * *", django_capture_on_commit_callbacks)
+        assert Task.objects.filter(next_run_at__hour=3).count() == n  # the replan ran for every task
+        configured = _apply_with_hook_queries(n, "0 4 * * *", django_capture_on_commit_callbacks)
+        assert Task.objects.filter(next_run_at__hour=4).count() == n
+        counts.append((created, configured))
+    assert counts[0] == counts[1], counts

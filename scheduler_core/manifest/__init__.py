@@ -33,18 +33,20 @@ def load_manifest(paths: Iterable[str], stdin: IO[str] | None = None, *, runtime
 
     `runtime` also checks callables (they import, ALLOWED_CALLABLES) and queues (settings):
     it needs Django settings, never the database or the broker."""
+    from scheduler_core.manifest.gcpause import gc_paused
     from scheduler_core.manifest.loader import parse, read_sources
     from scheduler_core.manifest.schema import check_runtime, validate_documents
 
     sources, problems = read_sources(paths, stdin)
     documents = []
-    for source in sources:
-        loaded = parse(source)
-        problems.extend(loaded.problems)
-        documents.extend(loaded.documents)
-    manifest = validate_documents(documents, problems)
-    if runtime:
-        check_runtime(manifest, problems)
+    with gc_paused():
+        for source in sources:
+            loaded = parse(source)
+            problems.extend(loaded.problems)
+            documents.extend(loaded.documents)
+        manifest = validate_documents(documents, problems)
+        if runtime:
+            check_runtime(manifest, problems)
     if problems:
         order = {s.name: i for i, s in enumerate(sources)}
         problems.sort(key=lambda p: (order.get(p.file, -1), p.line, p.path))

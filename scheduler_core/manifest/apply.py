@@ -6,9 +6,10 @@ lock_timeout). On SQLite the transaction starts with BEGIN IMMEDIATE, taking the
 lock for the whole apply (busy_timeout = lock_timeout). Either way a lock not had in time is a
 Conflict (exit 4) and nothing is written. The plan is computed after the lock is held.
 
-Unchanged tasks get no write at all; created ones are one INSERT per batch, configured ones one
-UPDATE per batch (only the fields that changed), pruned ones one DELETE (no per-row signals:
-the single `planning.tasks_changed` call after commit covers them).
+Unchanged tasks get no write at all; created ones are one INSERT and configured ones one UPDATE
+(only the fields that changed), each run for every row with executemany, so the statement count
+does not grow with the manifest; pruned ones one DELETE. No per-row signals: the single
+`planning.tasks_changed` call after commit covers them all.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from scheduler_core.errors import Conflict, InvalidInput
+from scheduler_core.manifest.gcpause import gc_paused
 from scheduler_core.manifest.plan import Entry, Plan, chunks, in_chunk, make_plan
 from scheduler_core.manifest.problems import ManifestConflict
 from scheduler_core.manifest.schema import Manifest
-
-BATCH = 1000  # rows per INSERT / UPDATE on PostgreSQL (SQLite: Django caps it by its parameter limit)
 
 
 def check_prune(manifest: Manifest, *, prune: bool, allow_empty: bool) -> None:
@@ -56,7 +56,7 @@ def apply_manifest(
     stamp = now or timezone.now()
     names = sorted(manifest.sets)
     try:
-        with _locked_transaction(lock_timeout, using):
+        with gc_paused(), _locked_transaction(lock_timeout, using):
             set_ids = _lock_sets(names, using)
             plan = make_plan(manifest, prune=prune, force_conflicts=force_conflicts, set_ids=set_ids,
                              using=using)  # fmt: skip
@@ -177,6 +177,26 @@ def _insert(tasks: list[Any], using: str) -> None:
         cur.executemany(sql, rows)
 
 
+def _update(tasks: list[Any], names: list[str], using: str) -> None:
+    """One UPDATE by primary key run for every row (executemany: psycopg pipelines it, SQLite runs
+    it in-process), setting only `names`; bulk_update would build CASE WHEN statements instead, one
+    per batch, whose size grows with the rows and whose planning time grows faster."""
+    from django.db import connections
+
+    from scheduler_core.models import Task
+
+    conn = connections[using]
+    qn = conn.ops.quote_name
+    fields: list[Any] = [Task._meta.get_field(n) for n in names]  # concrete fields, all of them
+    pk = Task._meta.pk
+    assert pk is not None
+    sets = ", ".join(f"{qn(str(f.column))} = %s" for f in fields)
+    sql = f"UPDATE {qn(Task._meta.db_table)} SET {sets} WHERE {qn(str(pk.column))} = %s"
+    rows = [[*(f.get_db_prep_save(getattr(t, f.attname), conn) for f in fields), t.pk] for t in tasks]
+    with conn.cursor() as cur:
+        cur.executemany(sql, rows)
+
+
 def _write(plan: Plan, stamp: datetime, using: str) -> tuple[list[int], list[tuple[int, str, str]]]:
     """Insert, update and delete per the plan; returns (changed ids, deleted (id, queue, job id))."""
     from scheduler_core.models import Task
@@ -203,7 +223,7 @@ def _write(plan: Plan, stamp: datetime, using: str) -> tuple[list[int], list[tup
             ids.update(manager.filter(name__in=list(part)).values_list("name", "id"))
         changed += [ids[t.name] for t in created]
     if updated:
-        manager.bulk_update(updated, sorted(fields | {"spec_hash", "updated_at"}), batch_size=BATCH)
+        _update(updated, sorted(fields | {"spec_hash", "updated_at"}), using)
         changed += [t.pk for t in updated]
     deleted = [(r["id"], r["queue"], r["pending_job_id"]) for r in doomed]
     for part in chunks([r["id"] for r in doomed], in_chunk(using)):
