@@ -118,7 +118,7 @@ def retry_later(
     for key, value in fields.items():
         flat += [key, value]
     keys = [k.active, k.scheduled, k.job(job.id)]
-    return bool(queue.scripts.retry(keys=keys, args=[job.id, repr(t + delay), *flat]))
+    return bool(queue.scripts.retry(keys=keys, args=[job.id, repr(t + delay), job.worker or "", *flat]))
 
 
 def renew_leases(queue: Queue, job_ids: Sequence[str], *, now: float | None = None) -> None:

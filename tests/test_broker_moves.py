@@ -164,15 +164,15 @@ def test_complete_claims_the_next_job_in_the_same_call(q: Queue) -> None:
         q,
         job,
         Outcome(JobStatus.FINISHED, {}),
-        worker="w2",
+        worker="w1",
         claim_next=True,
         now=t,
     )
-    assert recorded and nxt is not None and nxt.id == second.id and nxt.worker == "w2"
+    assert recorded and nxt is not None and nxt.id == second.id and nxt.worker == "w1"
     assert q.registry_of(first) == "finished" and q.registry_of(second.id) == "active"
     # nothing left to claim: the outcome is still recorded
     recorded, nxt = lifecycle.complete(
-        q, nxt, Outcome(JobStatus.FINISHED, {}), worker="w2", claim_next=True, now=t
+        q, nxt, Outcome(JobStatus.FINISHED, {}), worker="w1", claim_next=True, now=t
     )
     assert recorded and nxt is None
     assert check(q).ok
@@ -299,7 +299,7 @@ def _seed_every_registry(q: Queue, t: float) -> dict[str, list[str]]:
     }
     for _ in range(3):
         done_id, running = active_job(q, t)
-        lifecycle.complete(q, running, Outcome(JobStatus.FINISHED, {}), worker="w", now=t)
+        lifecycle.complete(q, running, Outcome(JobStatus.FINISHED, {}), worker="w1", now=t)
         out["finished"].append(done_id)
         out["failed"].append(_failed(q, t))
         out["active"].append(active_job(q, t)[0])
@@ -350,6 +350,27 @@ def test_reap_with_and_without_retries(q: Queue) -> None:
     assert dict(lifecycle.reap(q, now=t + 3 * lease)) == {again: "failed", fresh: "failed"}
     assert score(q, "failed", fresh) == t + 3 * lease + q.config.default_failure_ttl
     assert check(q, now=t).ok
+
+
+def test_a_worker_that_lost_the_lease_cannot_record_over_the_new_run(q: Queue) -> None:
+    t = 1_000_000.0
+    lease = q.config.lease_ttl
+    job_id, stale = active_job(q, t, retry=Retry(max=2, backoff=[5]))  # claimed by w1, which stalls
+    assert dict(lifecycle.reap(q, now=t + lease + 1)) == {job_id: "requeued"}
+    again = lifecycle.claim(q, "w2", now=t + lease + 2)
+    assert again is not None and again.id == job_id
+    # w1 wakes up and reports, as finished and as a failure to retry: neither is recorded
+    assert lifecycle.complete(q, stale, Outcome(JobStatus.FINISHED, {}), worker="w1", now=t + lease + 3) == (
+        False,
+        None,
+    )
+    assert not lifecycle.retry_later(q, stale, 5, {}, now=t + lease + 3)
+    now_running = q.fetch_job(job_id)
+    assert now_running is not None and now_running.status is JobStatus.ACTIVE and now_running.worker == "w2"
+    assert ids(q, "active") == [job_id]
+    # w2's own outcome is recorded
+    assert lifecycle.complete(q, again, Outcome(JobStatus.FINISHED, {}), worker="w2", now=t + lease + 4)[0]
+    assert q.registry_of(job_id) == "finished" and check(q, now=t).ok
 
 
 def test_renew_leases_only_moves_jobs_still_active(q: Queue) -> None:

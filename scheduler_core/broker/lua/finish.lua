@@ -1,13 +1,16 @@
 -- Move a job out of `active` into a terminal registry (finished | failed | canceled), then
 -- optionally claim the next job in the same round trip.
 -- Expired entries of the target registry are pruned on the way.
--- A job that is no longer active (its lease was taken by the reaper, or it was deleted) is not
--- touched: the first outcome recorded wins, so a job is never in two registries.
+-- A job that is no longer active, or no longer this worker's (its lease was taken by the reaper,
+-- or it was deleted), is not touched: the first outcome recorded wins, so a job is never in two
+-- registries.
 -- KEYS: 1 active zset, 2 target zset, 3 job hash, 4 queued list, 5 signal list
 -- ARGV: 1 id, 2 now, 3 ttl (-1 forever, 0 delete now), 4 claim next ("1"|"0"), 5 lease deadline,
 --       6 worker name, 7 job key prefix, 8.. field, value pairs
 local done = 0
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+-- fenced by the worker: a worker whose lease ran out (the job was recovered and claimed again
+-- by another worker) must not record over the job's new run
+if redis.call('HGET', KEYS[3], 'worker') == ARGV[6] and redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
   done = 1
   -- drop the target's expired entries (their records are gone by TTL): amortised O(1) a job,
   -- and the registries stay bounded without a sweeper
