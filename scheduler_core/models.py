@@ -286,4 +286,8 @@ def validate_runtime(task: Task) -> dict[str, str]:
         errors["args"] = "args must be a list"
     if not isinstance(task.kwargs, dict):
         errors["kwargs"] = "kwargs must be a mapping"
+    for f in ("result_ttl", "failure_ttl"):
+        value = getattr(task, f)
+        if value is not None and value < -1:
+            errors[f] = "seconds to keep (0: not at all), or -1 to keep forever"
     return errors

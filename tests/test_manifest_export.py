@@ -33,6 +33,27 @@ def test_examples_round_trip() -> None:
     assert run("tasks", "diff", "-f", "-", input=out.stdout).code == 0
 
 
+def test_forever_ttl_round_trips() -> None:
+    text = (
+        "version: 1\nset: keep\ntasks:\n- name: k\n  type: cron\n  callable: tests.jobs.noop\n"
+        '  cron: "0 3 * * *"\n  result_ttl: forever\n  failure_ttl: 0\n'
+    )
+    assert run("tasks", "apply", "-f", "-", input=text).code == 0
+    assert Task.objects.values_list("result_ttl", "failure_ttl").get(name="k") == (-1, 0)
+    out = run("tasks", "export", "--set", "keep")
+    task = yaml.safe_load(out.stdout)["tasks"][0]
+    assert (task["result_ttl"], task["failure_ttl"]) == ("forever", "0s")
+    assert run("tasks", "diff", "-f", "-", input=out.stdout).code == 0
+
+
+def test_a_ttl_that_is_neither_duration_nor_forever() -> None:
+    text = "version: 1\nset: keep\ntasks:\n- name: k\n  type: once\n  callable: tests.jobs.noop\n"
+    out = run(
+        "tasks", "validate", "-f", "-", input=text + "  at: 2030-01-01T00:00:00Z\n  result_ttl: always\n"
+    )
+    assert out.code == 3 and "result_ttl" in out.stderr and "or forever" in out.stderr
+
+
 def test_export_all_is_one_document_per_set() -> None:
     run("tasks", "apply", "-f", "-", input=manifest("b-set", "b1"))
     run("tasks", "apply", "-f", "-", input=manifest("a-set", "a1", "a2"))

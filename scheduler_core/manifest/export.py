@@ -10,6 +10,7 @@ from typing import Any
 
 from scheduler_core.errors import NotFound
 from scheduler_core.manifest.durations import format_compact
+from scheduler_core.manifest.fields import FOREVER
 from scheduler_core.manifest.plan import SPEC_ORDER
 from scheduler_core.manifest.schema import FIELD_DEFAULTS
 
@@ -25,7 +26,9 @@ def task_document(row: dict[str, Any]) -> dict[str, Any]:
         value = row[f]
         if value == FIELD_DEFAULTS[f] and type(value) is type(FIELD_DEFAULTS[f]):
             continue
-        if f in DURATIONS and value is not None:
+        if f in ("result_ttl", "failure_ttl") and value == -1:
+            value = FOREVER
+        elif f in DURATIONS and value is not None:
             value = format_compact(value)
         elif isinstance(value, datetime):
             value = value.astimezone(UTC).isoformat().replace("+00:00", "Z")

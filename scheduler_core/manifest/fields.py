@@ -172,6 +172,19 @@ def duration(value: Any, *, minimum: int) -> int:
     return seconds
 
 
+FOREVER = "forever"
+
+
+def ttl(value: Any) -> int:
+    """How long a result or failure is kept: a duration, or `forever` (stored as -1)."""
+    if value == FOREVER:
+        return -1
+    try:
+        return duration(value, minimum=0)
+    except FieldError as exc:
+        raise FieldError(f"{exc} or {FOREVER}") from None
+
+
 def count(value: Any, *, minimum: int, maximum: int = INT_MAX) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise FieldError(f"expected an integer, got {_kind(value)}")
@@ -266,8 +279,8 @@ PARSERS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "repeat": lambda v: {"repeat": repeat(v)},
     "at": lambda v: {"at": instant(v)},
     "timeout": lambda v: {"timeout": duration(v, minimum=1)},
-    "result_ttl": lambda v: {"result_ttl": duration(v, minimum=0)},
-    "failure_ttl": lambda v: {"failure_ttl": duration(v, minimum=0)},
+    "result_ttl": lambda v: {"result_ttl": ttl(v)},
+    "failure_ttl": lambda v: {"failure_ttl": ttl(v)},
     "at_front": lambda v: {"at_front": boolean(v)},
     "on_success": lambda v: {"on_success": dotted(v)},
     "on_failure": lambda v: {"on_failure": dotted(v)},
