@@ -76,7 +76,8 @@ def parse_config(raw: dict[str, Any]) -> SchedulerConfig:
         typos = sorted(str(k) for k in opts if k not in ("BROKER_URL", "broker_url"))
         if typos:  # a misspelt BROKER_URL would silently send the queue to the default broker
             raise ConfigurationError(
-                f"settings.SCHEDULER['QUEUES'][{name!r}]: unknown key(s) {', '.join(typos)} (known: BROKER_URL)"
+                f"settings.SCHEDULER['QUEUES'][{name!r}]: unknown key(s) {', '.join(typos)} "
+                "(known: BROKER_URL)"
             )
         url = str(opts.get("BROKER_URL", opts.get("broker_url", broker_url)))
         queues[name] = QueueConfig(name=name, broker_url=url)

@@ -219,13 +219,13 @@ class Task(models.Model):
         self.spec_hash = self.compute_spec_hash()
         loaded: dict[str, Any] | None = getattr(self, "_loaded_status", None)
         plain_update = not args and not self._state.adding and not kwargs.get("force_insert")
-        if plain_update and loaded is not None and kwargs.get("update_fields") is None:
-            if not self.get_deferred_fields():
-                kwargs["update_fields"] = [
-                    f.name
-                    for f in self._meta.concrete_fields
-                    if not f.primary_key and (f.name not in loaded or getattr(self, f.name) != loaded[f.name])
-                ]
+        whole_row = kwargs.get("update_fields") is None and not self.get_deferred_fields()
+        if plain_update and loaded is not None and whole_row:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and (f.name not in loaded or getattr(self, f.name) != loaded[f.name])
+            ]
         super().save(*args, **kwargs)
         self._loaded_status = {f: self.__dict__[f] for f in STATUS_FIELDS if f in self.__dict__}
 
