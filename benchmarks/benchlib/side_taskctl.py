@@ -165,17 +165,26 @@ def create_tasks(total: int, due: int) -> None:
     from scheduler_core.models import Task
 
     now = datetime.now(UTC)
+    # Each task's anchor (`at`) is its next run, so next_run_at sits on the task's own grid.
+    later = [now + timedelta(seconds=600 + i % 3000) for i in range(total)]
     rows = [
-        Task(
-            name=f"bench-{i:06d}",
-            type="repeatable",
-            callable=NOOP,
-            interval=3600,
-            next_run_at=now - timedelta(seconds=1) if i < due else now + timedelta(seconds=600 + i % 3000),
-        )
+        Task(name=f"bench-{i:06d}", type="repeatable", callable=NOOP, interval=3600, at=later[i],
+             next_run_at=later[i])
         for i in range(total)
-    ]
+    ]  # fmt: skip
     Task.objects.bulk_create(rows, batch_size=2000)
+    # The due ones became due a second ago, stamped after the (slow, at 100k) insert: a pass right
+    # after this finds them late by a second, not past the grace (which would make them misfires).
+    just_due = datetime.now(UTC) - timedelta(seconds=1)
+    Task.objects.filter(name__lt=f"bench-{due:06d}").update(at=just_due, next_run_at=just_due)
+    # The broker now holds what the scheduler would have planned: mark its epoch, or the
+    # measured pass finds no marker and refills the broker from the DB instead of a normal pass.
+    from scheduler_core.conf import get_config
+    from scheduler_core.scheduler.recovery import brokers, mark
+
+    config = get_config()
+    for url in brokers(config):
+        mark(config, url, just_due)
 
 
 def scheduler_pass() -> dict[str, Any]:
