@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from functools import cache, cached_property
+from datetime import UTC, datetime, timedelta
+from functools import cache, cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from scheduler_core.broker.keys import REGISTRIES, TERMINAL, QueueKeys
@@ -223,6 +223,16 @@ class Queue:
             failure_ttl=failure_ttl,
             at_front=call.at_front,
             task_id=call.task_id,
+            created_at=_utc(now),
+            enqueued_at=None if scheduled else _utc(now),
+            due_at=_utc(due) if scheduled else None,
+            occurrence=call.occurrence,
+            retries_left=retries or 0,
+            backoff=spec.get("backoff", []),
+            on_success=call.on_success or "",
+            on_failure=call.on_failure or "",
+            on_stopped=call.on_stopped or "",
+            meta=call.meta or {},
         )
 
     # ----- reading -----
@@ -429,3 +439,9 @@ def find_job(job_id: str, queue: str | None = None) -> Job:
         if job is not None:
             return job
     raise NotFound(f"job {job_id!r} not found" + (f" in queue {queue!r}" if queue else ""))
+
+
+@lru_cache(maxsize=4)
+def _utc(ts: float) -> datetime:
+    """The aware time of an epoch; cached, since a bulk enqueue stamps every job with one `now`."""
+    return datetime.fromtimestamp(ts, UTC)

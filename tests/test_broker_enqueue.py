@@ -56,6 +56,25 @@ def test_enqueue_call_options_are_recorded(q: Queue) -> None:
     assert Retry(3, (1, 5)).delay(1) == 1 and Retry(3, (1, 5)).delay(3) == 5
 
 
+@pytest.mark.parametrize("at", [None, 3600.0])
+def test_the_returned_job_is_the_stored_one(q: Queue, at: float | None) -> None:
+    now = time.time()
+    call = JobCall(
+        "tests.jobs.add", args=[1, 2], at=None if at is None else now + at, retry=Retry(max=2, backoff=(5, 10)),
+        on_failure="tests.jobs.noop", meta={"by": "test"}, task_id=7,
+        occurrence=datetime(2030, 1, 1, tzinfo=UTC),
+    )  # fmt: skip
+    returned = q.enqueue_call(call)
+    stored = q.fetch_job(returned.id)
+    assert stored is not None
+    mine, theirs = returned.to_dict(), stored.to_dict()
+    for key in ("created_at", "enqueued_at", "due_at"):  # the broker stores times to the microsecond
+        a, b = mine.pop(key), theirs.pop(key)
+        assert (a is None) == (b is None) and (a is None or abs((a - b).total_seconds()) < 1e-3), key
+    assert mine == theirs
+    assert returned.created_at is not None and (returned.due_at is not None) == (at is not None)
+
+
 def test_enqueue_with_a_fixed_id_is_idempotent(q: Queue) -> None:
     first = q.enqueue_call(JobCall(F, job_id="occ-1"))
     again = q.enqueue_call(JobCall("tests.jobs.add", (1, 2), job_id="occ-1"))
