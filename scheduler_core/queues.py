@@ -227,7 +227,7 @@ class Queue:
             enqueued_at=None if scheduled else _utc(now),
             due_at=_utc(due) if scheduled else None,
             occurrence=call.occurrence,
-            retries_left=retries or 0,
+            retries_left=retries if isinstance(retries, int) else 0,
             backoff=spec.get("backoff", []),
             on_success=call.on_success or "",
             on_failure=call.on_failure or "",
