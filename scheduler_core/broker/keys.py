@@ -22,6 +22,9 @@ Cross-queue keys (one slot each, never used together with per-queue keys in a sc
     <prefix>:commands              pub/sub channel for worker commands
     <prefix>:scheduler:lock        STRING the leader scheduler's token, with a TTL
     <prefix>:scheduler:wake        pub/sub channel: a task changed, plan now
+    <prefix>:scheduler:epoch       STRING on each broker: set once the scheduler planned it (a
+                                   broker without it lost its data: the DB refills it)
+    <prefix>:scheduler:reach       ZSET  "reach" -> how far ahead the scheduler has planned
 """
 
 from __future__ import annotations
@@ -103,3 +106,11 @@ class GlobalKeys:
     @property
     def scheduler_wake(self) -> str:
         return f"{self.prefix}:scheduler:wake"
+
+    @property
+    def scheduler_epoch(self) -> str:
+        return f"{self.prefix}:scheduler:epoch"
+
+    @property
+    def scheduler_reach(self) -> str:
+        return f"{self.prefix}:scheduler:reach"

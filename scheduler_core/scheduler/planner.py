@@ -90,7 +90,9 @@ class _Advance:
 
 
 def reach_key(config: SchedulerConfig) -> str:
-    return f"{config.key_prefix}:scheduler:reach"
+    from scheduler_core.broker.keys import GlobalKeys
+
+    return GlobalKeys(config.key_prefix).scheduler_reach
 
 
 def note_reach(config: SchedulerConfig, horizon: datetime) -> None:

@@ -30,7 +30,9 @@ MAX_PENDING = 1000  # occurrences re-enqueued per task at most
 
 
 def marker_key(config: SchedulerConfig) -> str:
-    return f"{config.key_prefix}:scheduler:epoch"
+    from scheduler_core.broker.keys import GlobalKeys
+
+    return GlobalKeys(config.key_prefix).scheduler_epoch
 
 
 def brokers(config: SchedulerConfig) -> dict[str, list[str]]:
