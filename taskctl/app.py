@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from typing import Annotated
 
 import typer
 
-from scheduler_core.errors import TaskctlError, from_service_error
 from taskctl import __version__, bootstrap
 from taskctl.commands import db, jobs, queues, scheduler, tasks, worker, workers
+from taskctl.failures import exit_code_for
 
 app = typer.Typer(
     name="taskctl",
@@ -57,11 +56,6 @@ def root(
     bootstrap.options.no_color = no_color or bool(os.environ.get("NO_COLOR"))
 
 
-def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"taskctl: error: {message}\n")
-    return code
-
-
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (DESIGN §2.3).
 
@@ -76,20 +70,10 @@ def run(argv: list[str] | None = None) -> int:
         return code if isinstance(code, int) else (0 if code is None else 1)
     except KeyboardInterrupt:
         return 130
-    except TaskctlError as exc:
-        if debug:
-            traceback.print_exc()
-        return _fail(str(exc), exc.exit_code)
     except BrokenPipeError:
         return 0
     except Exception as exc:
-        known = from_service_error(exc)
-        if known is not None:
-            if debug:
-                traceback.print_exc()
-            return _fail(str(known), known.exit_code)
-        traceback.print_exc()
-        return _fail("internal error (a bug): please report the traceback above", 70)
+        return exit_code_for(exc, debug=debug)
     return 0
 
 

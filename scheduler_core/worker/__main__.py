@@ -12,18 +12,12 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from scheduler_core.errors import TaskctlError, from_service_error
-
-
-def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"taskctl: error: {message}\n")
-    return code
-
 
 def main(argv: list[str]) -> int:
     import orjson
 
     from taskctl import bootstrap
+    from taskctl.failures import exit_code_for
 
     spec: dict[str, Any] = orjson.loads(argv[0])
     debug = bool(spec.get("debug"))
@@ -42,22 +36,8 @@ def main(argv: list[str]) -> int:
         return run_worker(WorkerOptions(**spec["options"]))
     except KeyboardInterrupt:
         return 130
-    except TaskctlError as exc:
-        if debug:
-            import traceback
-
-            traceback.print_exc()
-        return _fail(str(exc), exc.exit_code)
     except Exception as exc:
-        import traceback
-
-        known = from_service_error(exc)
-        if known is not None:
-            if debug:
-                traceback.print_exc()
-            return _fail(str(known), known.exit_code)
-        traceback.print_exc()
-        return _fail("internal error (a bug): please report the traceback above", 70)
+        return exit_code_for(exc, debug=debug)
 
 
 if __name__ == "__main__":
