@@ -84,4 +84,4 @@ def body(args, side):  # type: ignore[no-untyped-def]
 
 
 if __name__ == "__main__":
-    main("lateness", __doc__ or "", ("taskctl", "dts"), body, duration=60.0, grace=12.0)
+    main("lateness", __doc__ or "", ("taskctl", "dts"), body, duration=120.0, grace=12.0)
