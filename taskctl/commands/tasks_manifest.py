@@ -106,7 +106,10 @@ def _emit_plan(plan: Plan, output: Format | None, *, dry_run: bool = False) -> N
         "changes_pending": plan.changes_pending,
         "sets": [{"name": s.name, **s.counts()} for s in plan.sets],
     }
-    emit(fmt, "plan", "tasks", _records(plan, fmt), COLUMNS, extra=extra, title="plan")
+    records = _records(plan, fmt)
+    if fmt is Format.table and not records:
+        return  # nothing to show: the per-set summary line on stderr says "unchanged"
+    emit(fmt, "plan", "tasks", records, COLUMNS, extra=extra, title="plan")
 
 
 def _summaries(plan: Plan, *, done: bool) -> None:
