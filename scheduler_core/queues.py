@@ -298,17 +298,21 @@ class Queue:
         return None
 
     # ----- operator moves -----
-    def promote_due(self, *, now: float | None = None, limit: int = 1000) -> int:
-        """Move due scheduled jobs to queued, in batches of `limit`; returns how many moved."""
+    def promote_due(
+        self, *, now: float | None = None, limit: int = 1000, hold_tasks_before: float | None = None
+    ) -> int:
+        """Move due scheduled jobs to queued, in batches of `limit`; returns how many moved.
+        `hold_tasks_before`: leave task occurrences due before then to the scheduler (missed runs)."""
         t = time.time() if now is None else now
         k = self.keys
+        args: list[Any] = [repr(t), limit, k.job_prefix]
+        if hold_tasks_before is not None:
+            args.append(repr(hold_tasks_before))
         total = 0
         while True:
-            moved, examined = self.scripts.promote(
-                keys=[k.scheduled, k.queued, k.signal], args=[repr(t), limit, k.job_prefix]
-            )
+            moved, examined, held = self.scripts.promote(keys=[k.scheduled, k.queued, k.signal], args=args)
             total += int(moved)
-            if int(examined) < limit:
+            if int(examined) < limit or int(held) == int(examined):  # a window of held entries: stop
                 return total
 
     def next_due(self) -> float | None:

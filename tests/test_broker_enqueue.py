@@ -60,8 +60,8 @@ def test_enqueue_call_options_are_recorded(q: Queue) -> None:
 def test_the_returned_job_is_the_stored_one(q: Queue, at: float | None) -> None:
     now = time.time()
     call = JobCall(
-        "tests.jobs.add", args=[1, 2], at=None if at is None else now + at, retry=Retry(max=2, backoff=(5, 10)),
-        on_failure="tests.jobs.noop", meta={"by": "test"}, task_id=7,
+        "tests.jobs.add", args=[1, 2], at=None if at is None else now + at,
+        retry=Retry(max=2, backoff=(5, 10)), on_failure="tests.jobs.noop", meta={"by": "test"}, task_id=7,
         occurrence=datetime(2030, 1, 1, tzinfo=UTC),
     )  # fmt: skip
     returned = q.enqueue_call(call)

@@ -87,6 +87,7 @@ class Scheduler:
     def _pass(self, now: datetime) -> PassResult:
         from scheduler_core.lifecycle import reap
         from scheduler_core.queues import all_queues
+        from scheduler_core.scheduler.missed import drop_missed
         from scheduler_core.scheduler.planner import plan_due
         from scheduler_core.scheduler.recovery import lost_queues, mark, recover
 
@@ -99,9 +100,10 @@ class Scheduler:
         for url, names in lost_queues(config).items():
             result.recovered += recover(names, now, config)
             mark(config, url, now)
+        queues = all_queues()
+        drop_missed(queues, now, config)  # before the planner and any promotion see them
         outcome = plan_due(now, config)
         result.tasks, result.planned, result.skipped = outcome.tasks, outcome.jobs, outcome.skipped
-        queues = all_queues()
         for q in queues:
             result.promoted += q.promote_due(now=ts)
             result.reaped += len(reap(q, now=ts))

@@ -17,6 +17,7 @@ from scheduler_core import lifecycle
 from scheduler_core.broker.keys import GlobalKeys
 from scheduler_core.errors import Conflict
 from scheduler_core.jobs import dumps
+from scheduler_core.scheduler.missed import missed_after
 
 if TYPE_CHECKING:
     import redis
@@ -95,7 +96,8 @@ class Heartbeat:
             for job_id, outcome in lifecycle.reap(q, now=now):
                 log.warning("job %s: its worker was lost (lease expired): %s", job_id, outcome,
                             extra={"job_id": job_id, "queue": q.name, "outcome": outcome})  # fmt: skip
-            q.promote_due(now=now)
+            # occurrences missed during downtime are the scheduler's: it applies their misfire policy
+            q.promote_due(now=now, hold_tasks_before=now - missed_after(self.config))
 
     def unregister(self) -> None:
         k = self.keys

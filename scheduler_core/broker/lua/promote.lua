@@ -1,10 +1,20 @@
 -- Move due jobs from `scheduled` to `queued`, at most ARGV[2] of them.
 -- at_front jobs go to the head of `queued` in due order (the earliest due is picked up first).
--- Returns {moved, examined}: an id whose record is gone is dropped, and counts as examined only,
--- so the caller knows whether more due entries may remain.
+-- Returns {moved, examined, held}: an id whose record is gone is dropped, and counts as examined
+-- only, so the caller knows whether more due entries may remain.
+-- With ARGV[4] (workers pass it), a task's occurrence due before that time is held back: it was
+-- missed during downtime, and the scheduler applies the task's misfire policy to it first.
 -- KEYS: 1 scheduled zset, 2 queued list, 3 signal list
--- ARGV: 1 now, 2 limit, 3 job key prefix
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+-- ARGV: 1 now, 2 limit, 3 job key prefix, 4 (optional) hold task occurrences due before this
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+local hold = ARGV[4] and tonumber(ARGV[4])
+local ids = {}
+for i = 1, #due, 2 do
+  local id = due[i]
+  if not (hold and tonumber(due[i + 1]) < hold and string.sub(id, 1, 5) == 'task-') then
+    table.insert(ids, id)
+  end
+end
 local moved = 0
 local front_ids = {}
 for _, id in ipairs(ids) do
@@ -31,4 +41,4 @@ if moved > 0 then
   end
   redis.call('LTRIM', KEYS[3], 0, 999)
 end
-return {moved, #ids}
+return {moved, #due / 2, #due / 2 - #ids}
