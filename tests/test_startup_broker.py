@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REDIS_URL
+from tests.test_bootstrap import taskctl
 from tests.test_cli_queues import clock, fill  # noqa: F401  (clock: a fixture)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,15 +51,7 @@ def _run_probe(args: list[str], env: dict[str, str]) -> tuple[int, str, list[str
 
 
 def _taskctl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "taskctl", *args],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    return taskctl(*args, env=env, cwd=REPO)
 
 
 def test_queues_show_loads_neither_django_nor_redis_py(key_prefix: str) -> None:
