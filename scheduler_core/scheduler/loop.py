@@ -71,6 +71,7 @@ class Scheduler:
         self.client = get_client(self.config.broker_url, self.config.connect_timeout)
         self.keys = GlobalKeys(self.config.key_prefix)
         self.leader = Leader(self.client, self.keys.scheduler_lock, self.config.scheduler_lock_ttl)
+        self.last_pass: float | None = None  # epoch seconds of this scheduler's last whole pass
 
     def run_once(self, now: datetime | None = None) -> PassResult:
         """One pass; broker / DB outages raise BrokerUnavailable / DatabaseUnavailable (exit 69)."""
@@ -87,7 +88,7 @@ class Scheduler:
     def _pass(self, now: datetime) -> PassResult:
         from scheduler_core.lifecycle import reap
         from scheduler_core.queues import all_queues
-        from scheduler_core.scheduler.missed import drop_missed
+        from scheduler_core.scheduler.missed import drop_missed, missed_after
         from scheduler_core.scheduler.planner import plan_due
         from scheduler_core.scheduler.recovery import lost_queues, mark, recover
 
@@ -101,7 +102,10 @@ class Scheduler:
             result.recovered += recover(names, now, config)
             mark(config, url, now)
         queues = all_queues()
-        drop_missed(queues, now, config)  # before the planner and any promotion see them
+        if self.last_pass is None or ts - self.last_pass > missed_after(config):
+            # back from downtime (or newly leading): missed occurrences first, before the planner
+            # and any promotion see them; a scheduler that kept up promoted everything on time
+            drop_missed(queues, now, config)
         outcome = plan_due(now, config)
         result.tasks, result.planned, result.skipped = outcome.tasks, outcome.jobs, outcome.skipped
         for q in queues:
@@ -109,6 +113,7 @@ class Scheduler:
             result.reaped += len(reap(q, now=ts))
         result.wake_at = min(result.wake_at, self._next_wake(now, outcome.wake_at, outcome.more, queues))
         result.seconds = time.perf_counter() - started
+        self.last_pass = ts
         return result
 
     def _next_wake(self, now: datetime, hint: datetime | None, more: bool, queues: list[Any]) -> float:
