@@ -133,6 +133,18 @@ def busy_tasks(rows: Sequence[dict[str, Any]], now: datetime) -> set[int]:
     return busy
 
 
+def _values_batch(connection: Any) -> int:
+    """Tasks per UPDATE ... FROM (VALUES ...): a whole pass, unless an old SQLite allows fewer
+    parameters (999 before 3.32)."""
+    if connection.vendor != "sqlite":
+        return MAX_TASKS_PER_PASS
+    import sqlite3
+
+    connection.ensure_connection()
+    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return max(1, min(MAX_TASKS_PER_PASS, int(limit) // 6))
+
+
 def plan_due(now: datetime, config: SchedulerConfig) -> PlanOutcome:
     """Plan every task due within the look-ahead. Query count: 1 read + 1 UPDATE (SQLite, PostgreSQL)."""
     lookahead = timedelta(seconds=config.lookahead)
@@ -193,7 +205,7 @@ def advance(items: Sequence[_Advance]) -> list[int]:
     values = connection.vendor in ("postgresql", "sqlite")
     # A VALUES list holds a whole pass (6 parameters a task, 30,000 at most: under SQLite's 32,766
     # and PostgreSQL's 65,535), so a pass costs one UPDATE however many tasks are due.
-    size = MAX_TASKS_PER_PASS if values else BATCH
+    size = _values_batch(connection) if values else BATCH
     for i in range(0, len(items), size):
         chunk = items[i : i + size]
         done = _update_from_values(chunk) if values else _update_with_case(chunk)
