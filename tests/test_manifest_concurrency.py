@@ -22,6 +22,12 @@ pytestmark = pytest.mark.process
 PG = os.environ.get("TASKCTL_TEST_DATABASE_URL", "").startswith("postgres")
 
 
+def migrate(env: dict[str, str], cwd: Path) -> None:
+    """`taskctl db migrate` in a real process, for the database `env` names."""
+    cmd = [sys.executable, "-m", "taskctl", "db", "migrate"]
+    subprocess.run(cmd, env=env, cwd=cwd, check=True, capture_output=True, timeout=120)
+
+
 @pytest.fixture
 def db(tmp_path: Path, key_prefix: str) -> Iterator[dict[str, Any]]:
     """{"env": env for taskctl processes, "url": database URL, "path": SQLite file or None}."""
@@ -50,14 +56,7 @@ def db(tmp_path: Path, key_prefix: str) -> Iterator[dict[str, Any]]:
         url, info = f"sqlite:///{path}", {"path": path}
     env["TASKCTL_DATABASE_URL"] = url
     info.update(env=env, cwd=tmp_path)
-    subprocess.run(
-        [sys.executable, "-m", "taskctl", "db", "migrate"],
-        env=env,
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    migrate(env, tmp_path)
     yield info
     if name:
         import psycopg

@@ -12,6 +12,7 @@ import yaml
 
 from scheduler_core.models import Task, TaskSet
 from tests.test_manifest_apply import manifest, run
+from tests.test_manifest_concurrency import migrate
 
 pytestmark = pytest.mark.django_db
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "tasks.yaml"
@@ -111,14 +112,7 @@ def test_export_pipe_diff_through_real_processes(tmp_path: Path, key_prefix: str
     env = _db_env(tmp_path, key_prefix)
     taskctl = f"{sys.executable} -m taskctl"
     if "sqlite" in env["TASKCTL_DATABASE_URL"]:
-        subprocess.run(
-            [sys.executable, "-m", "taskctl", "db", "migrate"],
-            env=env,
-            check=True,
-            capture_output=True,
-            cwd=tmp_path,
-            timeout=120,
-        )
+        migrate(env, tmp_path)
     apply = subprocess.run(
         f"{taskctl} tasks apply -f {EXAMPLES}",
         shell=True,
