@@ -124,6 +124,22 @@ def test_builtin_settings_when_none_given(tmp_path: Path) -> None:
     result = taskctl("db", "migrate", env=clean_env(TASKCTL_DATABASE_URL=sqlite_url(db)), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "scheduler_core_task" in tables(db)
+    # only taskctl's own app: the admin, auth and sessions serve nothing without pages
+    others = {t for t in tables(db) if not t.startswith(("scheduler_core_", "sqlite_"))}
+    assert others == {"django_migrations"}
+
+
+def test_builtin_settings_load_no_contrib_app(tmp_path: Path) -> None:
+    """Every worker process forks from one that set Django up: what it imports, they all hold."""
+    code = (
+        "import sys, django; django.setup(); "
+        "print(sorted(m for m in sys.modules if m.startswith('django.contrib')))"
+    )
+    db = sqlite_url(tmp_path / "x.db")
+    env = clean_env(DJANGO_SETTINGS_MODULE="taskctl.settings", TASKCTL_DATABASE_URL=db)
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_builtin_default_database_is_in_the_current_directory(tmp_path: Path) -> None:
