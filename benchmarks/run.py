@@ -77,7 +77,14 @@ SCENARIOS: dict[str, Scenario] = {
         quick_args=("--samples", "50"),
     ),
     "idle_memory": Scenario(
-        [Case("taskctl", "c1"), Case("rq", "worker"), Case("dts", "fork")], [("pss_mib", False)]
+        [
+            Case("taskctl", "c1"),
+            Case("taskctl", "floor1"),
+            Case("taskctl", "floor3"),
+            Case("rq", "worker"),
+            Case("dts", "fork"),
+        ],
+        [("pss_mib", False)],
     ),
     "queues_show": Scenario(
         [Case("taskctl"), Case("rq"), Case("dts")],

@@ -4,6 +4,8 @@ process tree (/proc/PID/smaps_rollup of the process and all its descendants), in
 
 taskctl: worker start --with-scheduler --concurrency 1; RQ: rq worker --with-scheduler (Worker);
 django-tasks-scheduler (reference): scheduler_worker (scheduler thread on, fork per job).
+taskctl floor1 / floor3: no worker at all, Django set up and idle in one process / forked into
+three (benchlib/django_floor.py): the least a Django worker tree of that shape can measure.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ def body(args, side):  # type: ignore[no-untyped-def]
     import time
 
     side.setup(migrate=True)
-    argv = side.worker_argv(args.variant, burst=False, with_scheduler=True)
+    if args.variant.startswith("floor"):
+        argv = [sys.executable, "-m", "benchlib.django_floor", args.variant.removeprefix("floor")]
+    else:
+        argv = side.worker_argv(args.variant, burst=False, with_scheduler=True)
     proc = start(argv, side.child_env())
     try:
         time.sleep(args.wait)
