@@ -355,7 +355,7 @@ def test_reap_with_and_without_retries(q: Queue) -> None:
 def test_a_worker_that_lost_the_lease_cannot_record_over_the_new_run(q: Queue) -> None:
     t = 1_000_000.0
     lease = q.config.lease_ttl
-    job_id, stale = active_job(q, t, retry=Retry(max=2, backoff=[5]))  # claimed by w1, which stalls
+    job_id, stale = active_job(q, t, retry=Retry(max=2, backoff=(5,)))  # claimed by w1, which stalls
     assert dict(lifecycle.reap(q, now=t + lease + 1)) == {job_id: "requeued"}
     again = lifecycle.claim(q, "w2", now=t + lease + 2)
     assert again is not None and again.id == job_id

@@ -12,7 +12,7 @@ T0 = datetime(2030, 1, 7, 12, 0, 0, tzinfo=UTC)  # a Monday, far enough ahead of
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc,arg-type]
 
 
 @contextmanager

@@ -50,7 +50,7 @@ class Cluster:
         self.tmp = tmp
         self.db = tmp / "sched.sqlite3"
         self.procs: list[subprocess.Popen[bytes]] = []
-        self.r = redis.Redis.from_url(redis_url, decode_responses=True)
+        self.r: Any = redis.Redis.from_url(redis_url, decode_responses=True)  # str replies
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
