@@ -16,6 +16,8 @@ from scheduler_core.errors import NotFound
 if TYPE_CHECKING:
     import redis
 
+    from scheduler_core.jobs import Job
+
 
 def _client() -> redis.Redis:
     from scheduler_core.broker.connection import get_client
@@ -88,9 +90,15 @@ def stop_job(job_id: str) -> None:
     job = find_job(job_id)
     if job.status is not JobStatus.ACTIVE or not job.worker:
         raise NotFound(f"job {job_id} is {job.status.value}, not running: nothing to stop")
+    send_stop(job)
+
+
+def send_stop(job: Job) -> None:
+    """Publish stop-job to the worker that runs `job` (an active job); NotFound if it is gone."""
+    worker = job.worker or ""
     try:
-        _require_live(job.worker)
+        _require_live(worker)
     except NotFound:
-        lost = f"job {job_id}: its worker {job.worker!r} is not running"
+        lost = f"job {job.id}: its worker {worker!r} is not running"
         raise NotFound(f"{lost}; the job is recovered when its lease expires") from None
-    _send("stop-job", job.worker, job_id)
+    _send("stop-job", worker, job.id)

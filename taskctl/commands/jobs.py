@@ -172,9 +172,10 @@ def requeue(
     output: Format | None = OutputOption,
 ) -> None:
     """Put a failed or canceled job back in its queue (or every failed job of a queue)."""
-    from scheduler_core.errors import InvalidInput, UsageError
+    from scheduler_core import job_actions
+    from scheduler_core.errors import UsageError
     from scheduler_core.inspect import broker_errors
-    from scheduler_core.queues import find_job, get_queue
+    from scheduler_core.queues import get_queue
 
     if (job_id is None) == (all_failed is None):
         raise UsageError("give a job ID or --all-failed QUEUE (one of them)")
@@ -193,12 +194,7 @@ def requeue(
         )
         return
     assert job_id is not None
-    with broker_errors(get_queue(queue).broker_url if queue else None):
-        job = find_job(job_id, queue)
-        if not get_queue(job.queue).requeue(job_id):
-            raise InvalidInput(
-                f"job {job_id} is {job.status.value}: only failed or canceled jobs can be requeued"
-            )
+    job = job_actions.requeue(job_id, queue)
     _acted(output, "requeued", job_id, job.queue, f"requeued job {job_id} (queue {job.queue!r})")
 
 
@@ -209,17 +205,10 @@ def cancel(
     output: Format | None = OutputOption,
 ) -> None:
     """Cancel a job that has not started (queued or scheduled)."""
-    from scheduler_core.errors import InvalidInput
-    from scheduler_core.inspect import broker_errors
-    from scheduler_core.queues import find_job, get_queue
+    from scheduler_core import job_actions
 
     bootstrap.setup_broker()
-    with broker_errors(get_queue(queue).broker_url if queue else None):
-        job = find_job(job_id, queue)
-        if not get_queue(job.queue).cancel(job_id):
-            raise InvalidInput(
-                f"job {job_id} is {job.status.value}: only queued or scheduled jobs can be canceled"
-            )
+    job = job_actions.cancel(job_id, queue)
     _acted(output, "canceled", job_id, job.queue, f"canceled job {job_id} (queue {job.queue!r})")
 
 
@@ -230,18 +219,10 @@ def stop(
     output: Format | None = OutputOption,
 ) -> None:
     """Ask the worker running a job to stop it (it is recorded as stopped, in failed)."""
-    from scheduler_core.errors import InvalidInput
-    from scheduler_core.inspect import broker_errors
-    from scheduler_core.queues import find_job, get_queue
+    from scheduler_core import job_actions
 
     bootstrap.setup_broker()
-    with broker_errors(get_queue(queue).broker_url if queue else None):
-        job = find_job(job_id, queue)
-        if job.status.value != "active":
-            raise InvalidInput(f"job {job_id} is {job.status.value}, not running: nothing to stop")
-        from scheduler_core import control
-
-        control.stop_job(job_id)
+    job = job_actions.stop(job_id, queue)
     _acted(
         output, "stop-requested", job_id, job.queue, f"asked worker {job.worker or '?'} to stop job {job_id}"
     )
@@ -254,13 +235,8 @@ def delete(
     output: Format | None = OutputOption,
 ) -> None:
     """Delete a job and its record (a running job must be stopped first)."""
-    from scheduler_core.errors import NotFound
-    from scheduler_core.inspect import broker_errors
-    from scheduler_core.queues import find_job, get_queue
+    from scheduler_core import job_actions
 
     bootstrap.setup_broker()
-    with broker_errors(get_queue(queue).broker_url if queue else None):
-        job = find_job(job_id, queue)
-        if not get_queue(job.queue).delete(job_id):
-            raise NotFound(f"job {job_id!r} not found")
+    job = job_actions.delete(job_id, queue)
     _acted(output, "deleted", job_id, job.queue, f"deleted job {job_id} (queue {job.queue!r})")
