@@ -1,7 +1,7 @@
 """Operator actions on one job found by id: requeue, cancel, stop, delete (`taskctl jobs ...`).
 
 Each looks the job up (in one queue, or in every configured queue), acts on it, and returns the
-job as it was found. A job in a state the action does not apply to is InvalidInput (exit 2), with
+job as it was found. A job in a state the action does not apply to is InvalidInput (exit 3), with
 the state in the message; an unreachable broker is BrokerUnavailable (exit 69).
 """
 
