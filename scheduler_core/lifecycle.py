@@ -72,6 +72,11 @@ class Outcome:
         }[self.status]
 
 
+def run_of(job: Job) -> str:
+    """The fence of a run: its claim's start time (finish / retry of an older run do nothing)."""
+    return repr(job.started_at.timestamp()) if job.started_at else ""
+
+
 def complete(
     queue: Queue,
     job: Job,
@@ -95,7 +100,7 @@ def complete(
         keys=[k.active, k.registry(outcome.registry), k.job(job.id), k.queued, k.signal],
         args=[
             job.id, repr(t), ttl, "1" if claim_next else "0", repr(t + queue.config.lease_ttl),
-            worker, k.job_prefix, *fields,
+            worker, k.job_prefix, run_of(job), *fields,
         ],
         client=client,
     )  # fmt: skip
@@ -118,7 +123,8 @@ def retry_later(
     for key, value in fields.items():
         flat += [key, value]
     keys = [k.active, k.scheduled, k.job(job.id)]
-    return bool(queue.scripts.retry(keys=keys, args=[job.id, repr(t + delay), job.worker or "", *flat]))
+    args = [job.id, repr(t + delay), job.worker or "", run_of(job), *flat]
+    return bool(queue.scripts.retry(keys=keys, args=args))
 
 
 def renew_leases(queue: Queue, job_ids: Sequence[str], *, now: float | None = None) -> None:

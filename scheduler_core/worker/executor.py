@@ -220,7 +220,9 @@ class Executor:
     def _process(self, qi: int, job: Job) -> tuple[int, Job | None]:
         queue = self.queues[qi]
         started = time.time()
-        self.slot.begin(qi, job.id, started, timeouts.hard_deadline(started, job.timeout))
+        # the slot holds the claim's start time: the supervisor fences its own records with it
+        claimed = job.started_at.timestamp() if job.started_at else started
+        self.slot.begin(qi, job.id, claimed, timeouts.hard_deadline(started, job.timeout))
         ran = running.run(self.callables, job)
         ended = time.time()
         if not ran.ok and job.retries_left > 0 and ran.retryable:

@@ -294,6 +294,8 @@ class Supervisor:
             job = queue.fetch_job(view.job_id)
             if job is None or job.status is not JobStatus.ACTIVE or job.worker != self.name:
                 return  # its outcome was recorded already (or it is a callback run: nothing to record)
+            if job.started_at is None or abs(job.started_at.timestamp() - view.started) > 0.001:
+                return  # the job was recovered and runs again (another claim): not this process's run
             fields = running.failure_fields(exc)
             self.extra_failed += 1
             if status is not JobStatus.STOPPED and job.retries_left > 0:

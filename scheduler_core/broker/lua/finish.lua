@@ -6,11 +6,15 @@
 -- registries.
 -- KEYS: 1 active zset, 2 target zset, 3 job hash, 4 queued list, 5 signal list
 -- ARGV: 1 id, 2 now, 3 ttl (-1 forever, 0 delete now), 4 claim next ("1"|"0"), 5 lease deadline,
---       6 worker name, 7 job key prefix, 8.. field, value pairs
+--       6 worker name, 7 job key prefix, 8 the run's started_at ("": not checked), 9.. field, value pairs
 local done = 0
--- fenced by the worker: a worker whose lease ran out (the job was recovered and claimed again
--- by another worker) must not record over the job's new run
-if redis.call('HGET', KEYS[3], 'worker') == ARGV[6] and redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+-- fenced by the run: a process whose lease ran out (the job was recovered and claimed again, by
+-- another worker or by another process of the same one) must not record over the job's new run.
+-- A claim is told by its worker and its start time: two claims of one job are a lease apart.
+local run = redis.call('HMGET', KEYS[3], 'worker', 'started_at')
+local same_run = run[1] == ARGV[6]
+  and (ARGV[8] == '' or (run[2] and math.abs(tonumber(run[2]) - tonumber(ARGV[8])) < 0.001))
+if same_run and redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
   done = 1
   -- drop the target's expired entries (their records are gone by TTL): amortised O(1) a job,
   -- and the registries stay bounded without a sweeper
@@ -19,8 +23,8 @@ if redis.call('HGET', KEYS[3], 'worker') == ARGV[6] and redis.call('ZREM', KEYS[
   if ttl == 0 then
     redis.call('DEL', KEYS[3])
   else
-    if #ARGV >= 8 then
-      redis.call('HSET', KEYS[3], unpack(ARGV, 8))
+    if #ARGV >= 9 then
+      redis.call('HSET', KEYS[3], unpack(ARGV, 9))
     end
     if ttl < 0 then
       redis.call('ZADD', KEYS[2], '+inf', ARGV[1])
