@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from scheduler_core.broker.keys import REGISTRIES, TERMINAL, GlobalKeys, QueueKeys
+from scheduler_core.broker.keys import REGISTRIES, GlobalKeys, QueueKeys
 from scheduler_core.errors import BrokerUnavailable, NotFound
 
 if TYPE_CHECKING:
@@ -73,15 +73,13 @@ def _is_unknown_command(reply: Any) -> bool:
 
 
 def _commands(queues: Sequence[QueueConfig], config: SchedulerConfig, now: float, sort: str) -> list[Command]:
-    """The round trip's commands: per queue its six counts (as `Queue.add_counts` asks them:
-    expired terminal entries left out) and the head of `queued` with its `enqueued_at`; then the
-    broker's live workers and every worker's queue list."""
+    """The round trip's commands: per queue its six counts and the head of `queued` with its
+    `enqueued_at`; then the broker's live workers and every worker's queue list."""
     g = GlobalKeys(config.key_prefix)
     commands: list[Command] = []
     for q in queues:
         k = QueueKeys(config.key_prefix, q.name)
-        commands += [("ZCARD", k.scheduled), ("LLEN", k.queued), ("ZCARD", k.active)]
-        commands += [("ZCOUNT", k.registry(name), f"({now!r}", "+inf") for name in TERMINAL]
+        commands += k.count_commands(now)
         head = k.job_prefix + "*->enqueued_at"
         commands.append((sort, k.queued, "BY", "nosort", "LIMIT", 0, 1, "GET", head))
     commands.append(("ZRANGEBYSCORE", g.workers, repr(now - config.lease_ttl), "+inf"))

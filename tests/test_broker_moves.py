@@ -50,6 +50,19 @@ def test_enqueue_back_and_front(q: Queue) -> None:
     assert q.counts()["queued"] == 3 and check(q).ok
 
 
+@pytest.mark.parametrize(
+    "opts",
+    [{}, {"at_front": True}, {"at": 1_000.0}, {"at": 10**10, "at_front": True}, {"retry": Retry(2, (5,))}],
+    ids=["queued", "front", "at-in-the-past", "scheduled-front", "retry"],
+)
+def test_enqueue_returns_the_job_as_stored(q: Queue, opts: dict[str, Any]) -> None:
+    returned = q.enqueue_call(JobCall(F, **opts))
+    stored = q.fetch_job(returned.id)
+    assert stored is not None
+    want, got = returned.to_dict(), stored.to_dict()
+    assert got == want
+
+
 def test_enqueue_at_and_in_go_to_scheduled(q: Queue) -> None:
     t = time.time()
     later = q.enqueue_in(60, F)
@@ -370,6 +383,23 @@ def test_a_worker_that_lost_the_lease_cannot_record_over_the_new_run(q: Queue) -
     assert ids(q, "active") == [job_id]
     # w2's own outcome is recorded
     assert lifecycle.complete(q, again, Outcome(JobStatus.FINISHED, {}), worker="w2", now=t + lease + 4)[0]
+    assert q.registry_of(job_id) == "finished" and check(q, now=t).ok
+
+
+def test_another_process_of_the_same_worker_reclaiming_the_job_is_fenced_too(q: Queue) -> None:
+    """Every execution process of a worker claims under the worker's name: the run is told by
+    its claim's start time, so a stale process of the same worker cannot record either."""
+    t = 1_000_000.0
+    lease = q.config.lease_ttl
+    job_id, stale = active_job(q, t, retry=Retry(max=2, backoff=(5,)))
+    assert dict(lifecycle.reap(q, now=t + lease + 1)) == {job_id: "requeued"}
+    again = lifecycle.claim(q, "w1", now=t + lease + 2)  # the same worker name, a new run
+    assert again is not None and again.id == job_id
+    late = Outcome(JobStatus.FAILED, {"exc_type": "E"})
+    assert lifecycle.complete(q, stale, late, worker="w1", now=t + lease + 3) == (False, None)
+    assert not lifecycle.retry_later(q, stale, 5, {}, now=t + lease + 3)
+    assert q.registry_of(job_id) == "active"
+    assert lifecycle.complete(q, again, Outcome(JobStatus.FINISHED, {}), worker="w1", now=t + lease + 4)[0]
     assert q.registry_of(job_id) == "finished" and check(q, now=t).ok
 
 

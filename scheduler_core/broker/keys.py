@@ -83,6 +83,16 @@ class QueueKeys:
     def canceled(self) -> str:
         return self.registry("canceled")
 
+    def count_commands(self, now: float) -> list[tuple[str, ...]]:
+        """The six registry sizes as commands, in REGISTRIES order: terminal entries whose
+        expiry is past are not counted (their records are gone; `prune` drops them later)."""
+        return [
+            ("ZCARD", self.scheduled),
+            ("LLEN", self.queued),
+            ("ZCARD", self.active),
+            *(("ZCOUNT", self.registry(name), f"({now!r}", "+inf") for name in TERMINAL),
+        ]
+
 
 @dataclass(frozen=True)
 class GlobalKeys:

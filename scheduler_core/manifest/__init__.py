@@ -33,7 +33,7 @@ def load_manifest(paths: Iterable[str], stdin: IO[str] | None = None, *, runtime
 
     `runtime` also checks callables (they import, ALLOWED_CALLABLES) and queues (settings):
     it needs Django settings, never the database or the broker."""
-    from scheduler_core.manifest.gcpause import gc_paused
+    from scheduler_core.gcpause import gc_paused
     from scheduler_core.manifest.loader import parse, read_sources
     from scheduler_core.manifest.schema import check_runtime, validate_documents
 

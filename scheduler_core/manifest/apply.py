@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from scheduler_core.errors import Conflict, InvalidInput
-from scheduler_core.manifest.gcpause import gc_paused
+from scheduler_core.gcpause import gc_paused
 from scheduler_core.manifest.plan import Entry, Plan, chunks, in_chunk, make_plan
 from scheduler_core.manifest.problems import ManifestConflict
 from scheduler_core.manifest.schema import Manifest

@@ -1,19 +1,51 @@
 -- Move due jobs from `scheduled` to `queued`, at most ARGV[2] of them.
 -- at_front jobs go to the head of `queued` in due order (the earliest due is picked up first).
--- Returns {moved, examined, held}: an id whose record is gone is dropped, and counts as examined
--- only, so the caller knows whether more due entries may remain.
+-- Returns {moved, more}: more is 1 when a limit cut the batch short and the caller should call
+-- again (never when the batch took nothing out: that would spin).
 -- With ARGV[4] (workers pass it), a task's occurrence due before that time is held back: it was
--- missed during downtime, and the scheduler applies the task's misfire policy to it first.
+-- missed during downtime, and the scheduler applies the task's misfire policy to it first. Held
+-- entries are the oldest, so they are paged past (at most 10 pages a call), never let to block
+-- the jobs behind them.
 -- KEYS: 1 scheduled zset, 2 queued list, 3 signal list
 -- ARGV: 1 now, 2 limit, 3 job key prefix, 4 (optional) hold task occurrences due before this
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
-local hold = ARGV[4] and tonumber(ARGV[4])
+local limit = tonumber(ARGV[2])
 local ids = {}
-for i = 1, #due, 2 do
-  local id = due[i]
-  if not (hold and tonumber(due[i + 1]) < hold and string.sub(id, 1, 5) == 'task-') then
+local more = 0
+local low = '-inf'
+if ARGV[4] then
+  local offset = 0
+  while true do
+    local page = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4], 'LIMIT', offset, limit)
+    for _, id in ipairs(page) do
+      if string.sub(id, 1, 5) ~= 'task-' then
+        table.insert(ids, id)
+      end
+    end
+    if #page < limit then
+      break
+    end
+    offset = offset + limit
+    if #ids >= limit or offset >= 10 * limit then
+      more = 1
+      break
+    end
+  end
+  low = ARGV[4]
+end
+local room = limit - #ids
+if room > 0 then
+  local due = redis.call('ZRANGEBYSCORE', KEYS[1], low, ARGV[1], 'LIMIT', 0, room)
+  for _, id in ipairs(due) do
     table.insert(ids, id)
   end
+  if #due == room then
+    more = 1
+  end
+else
+  more = 1
+end
+if #ids == 0 then
+  more = 0
 end
 local moved = 0
 local front_ids = {}
@@ -41,4 +73,4 @@ if moved > 0 then
   end
   redis.call('LTRIM', KEYS[3], 0, 999)
 end
-return {moved, #due / 2, #due / 2 - #ids}
+return {moved, more}
