@@ -33,6 +33,12 @@ class SchedulerConfig:
     lookahead: float = 60.0  # seconds ahead that task occurrences are planned into "scheduled"
     connect_timeout: float = 3.0  # seconds; unreachable brokers fail fast
 
+    @property
+    def misfire_grace(self) -> float:
+        """Seconds an occurrence may be late and still count as on time (later: missed): twice
+        the leader lease, i.e. a leader fail-over."""
+        return max(2 * self.scheduler_lock_ttl, 1.0)
+
     def queue(self, name: str) -> QueueConfig:
         try:
             return self.queues[name]

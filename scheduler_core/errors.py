@@ -89,7 +89,10 @@ def from_service_error(exc: BaseException) -> TaskctlError | None:
             return ConfigurationError(
                 f"the database has no taskctl tables ({first}): run `taskctl db migrate`"
             )
-        if isinstance(exc, (django_db.OperationalError, django_db.InterfaceError)):
+        if (
+            isinstance(exc, (django_db.OperationalError, django_db.InterfaceError))
+            or "connection" in first.lower()
+        ):
             return DatabaseUnavailable(f"database unreachable: {first}")
     redis = sys.modules.get("redis")
     if redis is not None and isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from types import ModuleType
 
-from scheduler_core.errors import ConfigurationError, DatabaseUnavailable
+from scheduler_core.errors import ConfigurationError, DatabaseUnavailable, from_service_error
 
 BUILTIN_SETTINGS = "taskctl.settings"
 
@@ -128,5 +128,4 @@ def check_database() -> None:
     try:
         connection.ensure_connection()
     except OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseUnavailable(f"database unreachable: {first}") from None
+        raise from_service_error(exc) or DatabaseUnavailable(f"database unreachable: {exc}") from None

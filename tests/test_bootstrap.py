@@ -225,9 +225,13 @@ def test_sqlite_in_a_missing_directory_is_69(tmp_path: Path) -> None:
     assert_one_line_error(result, 69, "database unreachable")
 
 
-def test_database_without_tables_says_migrate_78(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [("tasks", "list"), ("scheduler", "tick")])
+def test_database_without_tables_says_migrate_78(tmp_path: Path, command: tuple[str, ...]) -> None:
+    from tests.conftest import REDIS_URL
+
     url = sqlite_url(tmp_path / "empty.sqlite3")
-    result = taskctl("tasks", "list", env=clean_env(TASKCTL_DATABASE_URL=url), cwd=tmp_path)
+    env = clean_env(TASKCTL_DATABASE_URL=url, TASKCTL_BROKER_URL=REDIS_URL, TASKCTL_KEY_PREFIX=tmp_path.name)
+    result = taskctl(*command, env=env, cwd=tmp_path)
     assert_one_line_error(result, 78, "no taskctl tables", "taskctl db migrate")
 
 

@@ -77,3 +77,53 @@ def test_a_worker_leaves_missed_occurrences_to_the_scheduler(django_capture_on_c
     assert q.promote_due(now=now, hold_tasks_before=now - 10) == 1
     assert ids_in("queued") == [adhoc.id]  # an ad-hoc job is the worker's to move
     assert ids_in("scheduled") == [_sid(task, s) for s in range(0, 60, 10)]
+
+
+def test_held_occurrences_never_block_the_jobs_behind_them(django_capture_on_commit_callbacks: Any) -> None:
+    """Held entries are the oldest of `scheduled`: with more of them than one batch, a worker still
+    moves the due jobs behind them (before and after the hold time), and keeps the held ones."""
+    from scheduler_core.queues import JobCall, get_queue
+
+    task = _planned_then_down(django_capture_on_commit_callbacks, "skip")
+    q = get_queue("default")
+    before = (T0 - timedelta(seconds=5)).timestamp()
+    late = q.enqueue_call(JobCall("tests.jobs.noop", at=T0 + timedelta(seconds=55)), now=before)
+    now = (T0 + timedelta(minutes=5)).timestamp()
+    recent = q.enqueue_call(JobCall("tests.jobs.noop", at=now - 1), now=before)
+    assert q.promote_due(now=now, limit=2, hold_tasks_before=now - 10) == 2
+    assert ids_in("queued") == [late.id, recent.id]
+    assert ids_in("scheduled") == [_sid(task, s) for s in range(0, 60, 10)]
+    assert q.promote_due(now=now) == 6  # the scheduler (no hold) moves them once it has decided
+
+
+def test_a_steady_scheduler_does_not_look_for_missed_occurrences(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Idle passes SCHEDULER_INTERVAL apart (longer than the grace) are on time: only a pass later
+    than planned by more than the grace (downtime, a new leader) looks for missed occurrences."""
+    from scheduler_core.conf import reset_config
+    from scheduler_core.scheduler import missed, run_once
+
+    settings.SCHEDULER = {**settings.SCHEDULER, "SCHEDULER_INTERVAL": 30}
+    reset_config()
+    calls: list[Any] = []
+    real = missed.drop_missed
+
+    def counting(*args: Any) -> int:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(missed, "drop_missed", counting)
+    first = run_once(now=T0)
+    assert len(calls) == 1  # a new leader looks once
+    second = run_once(now=datetime_of(first.wake_at))
+    run_once(now=datetime_of(second.wake_at + 1))
+    assert len(calls) == 1
+    run_once(now=datetime_of(second.wake_at + 3600))  # an hour late: downtime
+    assert len(calls) == 2
+
+
+def datetime_of(ts: float) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC)

@@ -25,7 +25,7 @@ from types import FrameType
 from typing import Any
 
 from scheduler_core.conf import SchedulerConfig, get_config
-from scheduler_core.errors import BrokerUnavailable, DatabaseUnavailable, TaskctlError
+from scheduler_core.errors import BrokerUnavailable, DatabaseUnavailable, TaskctlError, from_service_error
 from scheduler_core.scheduler.leader import Leader
 from scheduler_core.worker.logs import flush as flush_logs
 
@@ -48,20 +48,6 @@ class PassResult:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def _translate(exc: Exception) -> TaskctlError | None:
-    import redis
-    from django.db import DatabaseError, InterfaceError, OperationalError
-
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
-        return BrokerUnavailable(f"broker unreachable: {first}")
-    if isinstance(exc, (OperationalError, InterfaceError)) or (
-        isinstance(exc, DatabaseError) and "connection" in first.lower()
-    ):
-        return DatabaseUnavailable(f"database unreachable: {first}")
-    return None
-
-
 class Scheduler:
     def __init__(self, config: SchedulerConfig | None = None) -> None:
         from scheduler_core.broker.connection import get_client
@@ -71,7 +57,7 @@ class Scheduler:
         self.client = get_client(self.config.broker_url, self.config.connect_timeout)
         self.keys = GlobalKeys(self.config.key_prefix)
         self.leader = Leader(self.client, self.keys.scheduler_lock, self.config.scheduler_lock_ttl)
-        self.last_pass: float | None = None  # epoch seconds of this scheduler's last whole pass
+        self.next_pass: float | None = None  # when its last pass planned the next one (epoch s)
 
     def run_once(self, now: datetime | None = None) -> PassResult:
         """One pass; broker / DB outages raise BrokerUnavailable / DatabaseUnavailable (exit 69)."""
@@ -80,7 +66,7 @@ class Scheduler:
         except TaskctlError:
             raise
         except Exception as exc:
-            mapped = _translate(exc)
+            mapped = from_service_error(exc)
             if mapped is None:
                 raise
             raise mapped from exc
@@ -88,7 +74,7 @@ class Scheduler:
     def _pass(self, now: datetime) -> PassResult:
         from scheduler_core.lifecycle import reap
         from scheduler_core.queues import all_queues
-        from scheduler_core.scheduler.missed import drop_missed, missed_after
+        from scheduler_core.scheduler.missed import drop_missed
         from scheduler_core.scheduler.planner import plan_due
         from scheduler_core.scheduler.recovery import lost_queues, mark, recover
 
@@ -102,9 +88,10 @@ class Scheduler:
             result.recovered += recover(names, now, config)
             mark(config, url, now)
         queues = all_queues()
-        if self.last_pass is None or ts - self.last_pass > missed_after(config):
-            # back from downtime (or newly leading): missed occurrences first, before the planner
-            # and any promotion see them; a scheduler that kept up promoted everything on time
+        if self.next_pass is None or ts - self.next_pass > config.misfire_grace:
+            # back from downtime (or newly leading), i.e. this pass is more than the grace later
+            # than planned: missed occurrences first, before the planner and any promotion see
+            # them; a scheduler that kept up promoted everything on time
             drop_missed(queues, now, config)
         outcome = plan_due(now, config)
         result.tasks, result.planned, result.skipped = outcome.tasks, outcome.jobs, outcome.skipped
@@ -113,7 +100,7 @@ class Scheduler:
             result.reaped += len(reap(q, now=ts))
         result.wake_at = min(result.wake_at, self._next_wake(now, outcome.wake_at, outcome.more, queues))
         result.seconds = time.perf_counter() - started
-        self.last_pass = ts
+        self.next_pass = result.wake_at
         return result
 
     def _next_wake(self, now: datetime, hint: datetime | None, more: bool, queues: list[Any]) -> float:

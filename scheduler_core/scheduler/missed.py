@@ -2,7 +2,8 @@
 
 The scheduler plans up to LOOKAHEAD seconds ahead, so when the workers and the scheduler stop, the
 jobs of the next occurrences already wait in `scheduled`. Coming back, each pass first looks at
-task occurrences due more than the grace ago (`missed_after`) before anything promotes them:
+task occurrences due more than the grace ago (`SchedulerConfig.misfire_grace`) before anything
+promotes them:
 
 - `misfire: skip`: they are dropped (the planner goes on from the next future occurrence);
 - `misfire: run_once`: the latest one is kept as the one catch-up, unless the task's own
@@ -27,19 +28,12 @@ log = logging.getLogger("taskctl.scheduler")
 SCAN = 10_000  # missed entries looked at per queue and pass
 
 
-def missed_after(config: SchedulerConfig) -> float:
-    """Seconds after its due time past which an occurrence still in `scheduled` was missed."""
-    from scheduler_core.scheduler.planner import grace
-
-    return grace(config).total_seconds()
-
-
 def drop_missed(queues: list[Queue], now: datetime, config: SchedulerConfig) -> int:
     """Apply the misfire policy to missed occurrences in every queue; returns how many were dropped."""
     from scheduler_core.models import Misfire, Task
     from scheduler_core.scheduler.pending import task_of, unschedule
 
-    cutoff = now.timestamp() - missed_after(config)
+    cutoff = now.timestamp() - config.misfire_grace
     found: dict[int, list[tuple[float, Queue, str]]] = {}
     for q in queues:
         entries: list[tuple[str, float]] = q.connection.zrangebyscore(  # type: ignore[assignment]
@@ -62,7 +56,7 @@ def drop_missed(queues: list[Queue], now: datetime, config: SchedulerConfig) -> 
             "pk", "misfire", "next_run_at"
         )
     )
-    late = now - timedelta(seconds=missed_after(config))
+    late = now - timedelta(seconds=config.misfire_grace)
     drop: dict[str, tuple[Queue, list[str]]] = {}
     for pk, jobs in found.items():
         jobs.sort(key=lambda j: j[0])
@@ -77,4 +71,4 @@ def drop_missed(queues: list[Queue], now: datetime, config: SchedulerConfig) -> 
     return dropped
 
 
-__all__ = ["drop_missed", "missed_after"]
+__all__ = ["drop_missed"]

@@ -34,9 +34,8 @@ MAX_TASKS_PER_PASS = 5000
 
 
 def grace(config: SchedulerConfig) -> timedelta:
-    """How late an occurrence may be handed over and still count as on time (not a misfire):
-    twice the leader lease, i.e. a leader fail-over."""
-    return timedelta(seconds=max(2 * config.scheduler_lock_ttl, 1.0))
+    """How late an occurrence may be handed over and still count as on time (not a misfire)."""
+    return timedelta(seconds=config.misfire_grace)
 
 
 def default_tz() -> str:

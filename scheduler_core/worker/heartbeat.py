@@ -17,7 +17,6 @@ from scheduler_core import lifecycle
 from scheduler_core.broker.keys import GlobalKeys
 from scheduler_core.errors import Conflict
 from scheduler_core.jobs import dumps
-from scheduler_core.scheduler.missed import missed_after
 
 if TYPE_CHECKING:
     import redis
@@ -97,7 +96,7 @@ class Heartbeat:
                 log.warning("job %s: its worker was lost (lease expired): %s", job_id, outcome,
                             extra={"job_id": job_id, "queue": q.name, "outcome": outcome})  # fmt: skip
             # occurrences missed during downtime are the scheduler's: it applies their misfire policy
-            q.promote_due(now=now, hold_tasks_before=now - missed_after(self.config))
+            q.promote_due(now=now, hold_tasks_before=now - self.config.misfire_grace)
 
     def unregister(self) -> None:
         k = self.keys

@@ -15,6 +15,7 @@ import os
 import signal
 import time
 
+from scheduler_core.errors import TaskctlError
 from scheduler_core.worker import logs
 
 log = logging.getLogger("taskctl.worker")
@@ -32,6 +33,9 @@ def _child() -> int:
 
         run_forever()  # installs its own SIGTERM / SIGINT handling: a clean stop
         return 0
+    except TaskctlError as exc:  # e.g. a database without taskctl's tables: one line, then a retry
+        log.error("the scheduler stopped: %s", exc)
+        return exc.exit_code
     except Exception:
         log.exception("the scheduler crashed")
         return 70
