@@ -180,6 +180,16 @@ def test_refused_credentials_are_69() -> None:
     assert "not-this-one" not in str(info.value)
 
 
+def test_a_database_the_server_does_not_have_is_69() -> None:
+    """SELECT refused (index out of range): never a reading of another database."""
+    from scheduler_core.broker import oneshot
+    from scheduler_core.errors import BrokerUnavailable
+
+    host = REDIS_URL.split("://", 1)[1].split("/", 1)[0]
+    with pytest.raises(BrokerUnavailable, match=r"refused the connection: .*DB index"):
+        oneshot.execute(f"redis://{host}/100000", [("DBSIZE",)])
+
+
 @pytest.mark.usefixtures("clock")
 def test_redis_py_path_gives_the_same_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
     """TLS and Sentinel URLs go through redis-py: the same commands give the same reading."""

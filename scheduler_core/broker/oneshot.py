@@ -62,8 +62,10 @@ def execute(url: str, commands: Sequence[Command], connect_timeout: float = 3.0)
         raise BrokerUnavailable(f"broker {where} unreachable: {reason}") from None
     except hiredis.ProtocolError as exc:
         raise BrokerUnavailable(f"broker {where} did not answer as Redis: {exc}") from None
-    for reply in replies:
-        if isinstance(reply, ReplyError) and str(reply).startswith(_REFUSED):
+    for i, reply in enumerate(replies):
+        # any error to AUTH / SELECT (a bad database index, NOPERM), or a command refused for
+        # want of credentials: the views would otherwise show another database's counts
+        if isinstance(reply, ReplyError) and (i < len(prelude) or str(reply).startswith(_REFUSED)):
             raise BrokerUnavailable(f"broker {where} refused the connection: {reply}")
     return replies[len(prelude) :]
 
