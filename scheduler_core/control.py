@@ -1,7 +1,8 @@
 """Operator-side worker control: list live workers and send them commands (pub/sub).
 
-Used by `taskctl workers ...` and `taskctl jobs stop`. A worker is live while its heartbeat is
-younger than LEASE_TTL; commands to a name that is not live are NotFound (exit 3).
+Used by `taskctl workers ...` and, through job_actions.stop, `taskctl jobs stop`. A worker is
+live while its heartbeat is younger than LEASE_TTL; commands to a name that is not live are
+NotFound (exit 3).
 """
 
 from __future__ import annotations
@@ -79,18 +80,6 @@ def suspend_worker(name: str) -> None:
 def resume_worker(name: str) -> None:
     _require_live(name)
     _send("resume", name)
-
-
-def stop_job(job_id: str) -> None:
-    """Ask the worker running `job_id` to stop it: it ends in failed with status stopped and its
-    on_stopped callback runs. NotFound when the job is not running."""
-    from scheduler_core.jobs import JobStatus
-    from scheduler_core.queues import find_job
-
-    job = find_job(job_id)
-    if job.status is not JobStatus.ACTIVE or not job.worker:
-        raise NotFound(f"job {job_id} is {job.status.value}, not running: nothing to stop")
-    send_stop(job)
 
 
 def send_stop(job: Job) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 from scheduler_core.errors import InvalidInput
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
-_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def parse_value(text: str) -> Any:
@@ -39,7 +38,7 @@ def parse_kwargs(items: Sequence[str]) -> dict[str, Any]:
 def parse_duration(text: str) -> float:
     """Seconds from a manifest duration (`90`, `15m`, `1h30m`) or one decimal number with a unit
     (`1.5h`, `0.5s`)."""
-    from scheduler_core.manifest.durations import DurationError
+    from scheduler_core.manifest.durations import UNITS, DurationError
     from scheduler_core.manifest.durations import parse_duration as parse_compact
 
     try:
@@ -49,7 +48,7 @@ def parse_duration(text: str) -> float:
     m = _DURATION.match(text)
     if not m:
         raise InvalidInput(f"duration {text!r}: expected seconds or a duration like 90s, 15m, 1h30m, 1.5h")
-    return float(m.group(1)) * _UNIT[m.group(2)]
+    return float(m.group(1)) * UNITS.get(m.group(2), 1)  # no unit: seconds
 
 
 def parse_instant(text: str) -> datetime:

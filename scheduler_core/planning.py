@@ -165,11 +165,6 @@ def wake(config: Any = None) -> None:
 
 # ----- ORM signals: saves and deletes outside the admin / apply also take effect -----
 
-_STATUS_ONLY = frozenset(
-    {"next_run_at", "pending_job_id", "occurrences", "last_run_at", "last_status", "run_count",
-     "success_count", "failure_count", "updated_at"}
-)  # fmt: skip
-
 
 def _loaded(sender: Any, instance: Any, **kwargs: Any) -> None:
     instance._taskctl_saved_hash = instance.__dict__.get("spec_hash")
@@ -177,8 +172,10 @@ def _loaded(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def _saved(sender: Any, instance: Any, created: bool, update_fields: Any = None, raw: bool = False,
            **kwargs: Any) -> None:  # fmt: skip
-    if raw or (update_fields and set(update_fields) <= _STATUS_ONLY):
-        return
+    from scheduler_core.models import STATUS_FIELDS
+
+    if raw or (update_fields and set(update_fields) <= {*STATUS_FIELDS, "updated_at"}):
+        return  # bookkeeping only: nothing to re-plan
     before = getattr(instance, "_taskctl_saved_hash", None)
     instance._taskctl_saved_hash = instance.spec_hash
     if not created and before == instance.spec_hash:

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from scheduler_core import control
-from scheduler_core.errors import NotFound
+from scheduler_core import control, job_actions
+from scheduler_core.errors import InvalidInput, NotFound
 from scheduler_core.jobs import JobStatus
 from scheduler_core.queues import JobCall, get_queue
 from tests.test_worker_proc import (
@@ -46,14 +46,14 @@ def test_stop_job(worker: WorkerProc) -> None:
     worker.start()
     job = q.enqueue_call(JobCall("tests.jobs.sleep", (30,), on_stopped="tests.jobs.callback_stopped"))
     wait_status(q, job, JobStatus.ACTIVE)
-    control.stop_job(job.id)
+    job_actions.stop(job.id)
     got = wait_status(q, job, JobStatus.STOPPED, timeout=5)
     assert got.exc_type == "JobStopped" and q.registry_of(job.id) == "failed"
     wait_for(lambda: redis_get(f"callback:{job.id}") == "stopped", 10, "on_stopped callback")
-    with pytest.raises(NotFound, match="not running"):
-        control.stop_job(job.id)
+    with pytest.raises(InvalidInput, match="not running"):
+        job_actions.stop(job.id)
     with pytest.raises(NotFound):
-        control.stop_job("no-such-job")
+        job_actions.stop("no-such-job")
     after = q.enqueue("tests.jobs.add", 1, 2)  # the worker goes on with a fresh execution process
     assert wait_status(q, after, JobStatus.FINISHED).result == 3
     assert_clean(q)
