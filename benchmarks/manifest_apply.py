@@ -214,10 +214,10 @@ def worker(manifest: str, small: str, db_kind: str, n: int) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from scheduler_core import planning
     from scheduler_core.manifest import load_manifest
     from scheduler_core.manifest.apply import apply_manifest
     from scheduler_core.models import Task, TaskSet
+    from scheduler_core.tasks import replan as planning
 
     hook_seconds: list[float] = []
     hook_queries: list[int] = []

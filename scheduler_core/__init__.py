@@ -13,15 +13,15 @@ __all__ = ["Job", "Queue", "get_queue", "job"]
 
 def __getattr__(name: str) -> Any:
     if name in ("get_queue", "Queue"):
-        from scheduler_core import queues
+        from scheduler_core.queues import queue as queues
 
         return getattr(queues, name)
     if name == "job":
-        from scheduler_core.decorators import job
+        from scheduler_core.jobs.decorator import job
 
         return job
     if name == "Job":
-        from scheduler_core.jobs import Job
+        from scheduler_core.jobs.record import Job
 
         return Job
     raise AttributeError(name)

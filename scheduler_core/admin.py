@@ -16,7 +16,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from scheduler_core.models import TYPE_FIELDS, Task, TaskSet, TaskType
-from scheduler_core.schedules import describe_schedule
+from scheduler_core.tasks.schedules import describe_schedule
 
 if TYPE_CHECKING:  # ModelAdmin is generic for the type checker only (no django_stubs_ext at runtime)
     TaskAdminBase = admin.ModelAdmin[Task]
@@ -41,7 +41,7 @@ STATUS_FIELDS = (
 
 
 def _after_commit(task_ids: list[int], deleted: list[tuple[int, str, str]] | None = None) -> None:
-    from scheduler_core.planning import tasks_changed
+    from scheduler_core.tasks.replan import tasks_changed
 
     if task_ids or deleted:
         transaction.on_commit(lambda: tasks_changed(task_ids, deleted=deleted or ()))

@@ -7,6 +7,6 @@ class SchedulerCoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from scheduler_core.planning import connect_signals
+        from scheduler_core.tasks.replan import connect_signals
 
         connect_signals()

@@ -61,7 +61,7 @@ def _worker_queues(raw: str | None) -> list[str]:
         return []
     raw = raw.strip()
     if raw.startswith("["):
-        from scheduler_core.jobs import loads
+        from scheduler_core.jobs.record import loads
 
         value = loads(raw)
         return [str(v) for v in value] if isinstance(value, list) else []
@@ -187,7 +187,7 @@ def job_detail(
     """A job as plain data, with the registry that holds it and its task's name when known.
 
     `name_of_task` looks the name up (default: `task_name`); only a job made by a task asks it."""
-    from scheduler_core.queues import find_job, get_queue
+    from scheduler_core.queues.queue import find_job, get_queue
 
     with broker_errors(get_queue(queue).broker_url if queue else None):
         job = find_job(job_id, queue)
@@ -224,7 +224,7 @@ def get_task(name: str) -> Task:
 
 
 def _schedule_words(task: Task) -> str:
-    from scheduler_core.schedules import describe_schedule
+    from scheduler_core.tasks.schedules import describe_schedule
 
     return describe_schedule(
         task.type,
@@ -286,7 +286,7 @@ def job_page(
     queue: str, registry: str, *, offset: int = 0, limit: int = 50, now: float | None = None
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of a registry's jobs as plain data, and the registry's size (unexpired entries)."""
-    from scheduler_core.queues import get_queue
+    from scheduler_core.queues.queue import get_queue
 
     q = get_queue(queue)
     t = clock() if now is None else now

@@ -173,7 +173,7 @@ class Task(models.Model):
 
     def next_occurrences(self, after: datetime, count: int = 1) -> list[datetime]:
         """The next `count` planned run times strictly after `after` (schedule only, not status)."""
-        from scheduler_core.schedules import next_occurrences
+        from scheduler_core.tasks.schedules import next_occurrences
 
         return next_occurrences(
             self.type,
@@ -231,7 +231,7 @@ class Task(models.Model):
 
 
 def validate_schedule(task: Task) -> dict[str, str]:
-    from scheduler_core.schedules import validate_cron, zone
+    from scheduler_core.tasks.schedules import validate_cron, zone
 
     errors: dict[str, str] = {}
     if task.type == TaskType.CRON:

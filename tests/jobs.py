@@ -117,7 +117,7 @@ def stamp(channel: str) -> None:
 
 
 # ----- used by the broker tests (tests/test_broker_*.py) -----
-from scheduler_core.decorators import job as _job  # noqa: E402
+from scheduler_core.jobs.decorator import job as _job  # noqa: E402
 
 
 @_job(queue="high", timeout=42, result_ttl=7)

@@ -66,7 +66,7 @@ def planned(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[int], list[Any]]
     """Record what reaches planning.tasks_changed (the scheduler's hook) after commit."""
     calls: list[tuple[list[int], list[Any]]] = []
     monkeypatch.setattr(
-        "scheduler_core.planning.tasks_changed",
+        "scheduler_core.tasks.replan.tasks_changed",
         lambda ids, deleted=(): calls.append((sorted(ids), list(deleted))),
     )
     return calls

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from scheduler_core.invariants import check
-from scheduler_core.jobs import JobStatus, Retry
-from scheduler_core.lifecycle import Outcome, claim, complete, reap
-from scheduler_core.queues import JobCall, Queue, get_queue
+from scheduler_core.jobs.record import JobStatus, Retry
+from scheduler_core.queues.invariants import check
+from scheduler_core.queues.lifecycle import Outcome, claim, complete, reap
+from scheduler_core.queues.queue import JobCall, Queue, get_queue
 
 DURATION = 10.0
 PROCS = 8
@@ -21,8 +21,8 @@ PROCS = 8
 
 def _fresh_queue() -> Queue:
     """After fork: forget the parent's clients and queues, so this process has its own."""
-    from scheduler_core import queues
     from scheduler_core.broker import connection
+    from scheduler_core.queues import queue as queues
 
     connection._clients.clear()
     queues._queues.clear()

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 import scheduler_core
-from scheduler_core import lifecycle
 from scheduler_core.errors import CallableError, NotFound, NotSerializable, UnknownQueue
-from scheduler_core.invariants import check
-from scheduler_core.jobs import Job, JobStatus, Retry
-from scheduler_core.lifecycle import Outcome
-from scheduler_core.queues import JobCall, Queue, find_job, get_queue
+from scheduler_core.jobs.record import Job, JobStatus, Retry
+from scheduler_core.queues import lifecycle
+from scheduler_core.queues.invariants import check
+from scheduler_core.queues.lifecycle import Outcome
+from scheduler_core.queues.queue import JobCall, Queue, find_job, get_queue
 
 F = "tests.jobs.noop"
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from scheduler_core import lifecycle
 from scheduler_core.errors import InvalidInput, UsageError
-from scheduler_core.invariants import check
-from scheduler_core.jobs import Job, JobStatus, Retry
-from scheduler_core.lifecycle import Outcome
-from scheduler_core.queues import JobCall, Queue, get_queue
+from scheduler_core.jobs.record import Job, JobStatus, Retry
+from scheduler_core.queues import lifecycle
+from scheduler_core.queues.invariants import check
+from scheduler_core.queues.lifecycle import Outcome
+from scheduler_core.queues.queue import JobCall, Queue, get_queue
 
 F = "tests.jobs.noop"
 

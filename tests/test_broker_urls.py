@@ -242,7 +242,7 @@ def test_wrong_or_missing_password_is_unavailable_and_masked(unix_server: str, u
 def test_queue_on_its_own_broker_url(unix_server: str, settings: object) -> None:
     """A per-queue BROKER_URL in SCHEDULER['QUEUES'] sends that queue to another server."""
     from scheduler_core.conf import reset_config
-    from scheduler_core.queues import get_queue
+    from scheduler_core.queues.queue import get_queue
 
     conf = dict(settings.SCHEDULER)  # type: ignore[attr-defined]
     conf["QUEUES"] = {"default": {}, "remote": {"BROKER_URL": f"unix://:s3cr%3Aet%40pw@{unix_server}?db=1"}}
@@ -269,7 +269,7 @@ def test_listing_a_page_costs_one_range_command_and_the_page(private_redis: str,
     """On a server of our own, count commands: a page is one LRANGE plus one HGETALL per job,
     and counting is six O(1)/O(log n) commands, whatever the registry size."""
     from scheduler_core.conf import reset_config
-    from scheduler_core.queues import JobCall, get_queue
+    from scheduler_core.queues.queue import JobCall, get_queue
 
     conf = dict(settings.SCHEDULER)  # type: ignore[attr-defined]
     conf["QUEUES"] = {"default": {"BROKER_URL": private_redis}}

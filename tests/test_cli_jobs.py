@@ -15,7 +15,7 @@ __all__ = ["clock"]
 
 
 def q(name: str = "default"):
-    from scheduler_core.queues import get_queue
+    from scheduler_core.queues.queue import get_queue
 
     return get_queue(name)
 
@@ -162,8 +162,8 @@ def test_requeue_one_and_all_failed() -> None:
 
 
 def test_requeue_all_failed_moves_every_failed_job() -> None:
-    from scheduler_core.jobs import JobStatus
-    from scheduler_core.lifecycle import Outcome, claim, complete
+    from scheduler_core.jobs.record import JobStatus
+    from scheduler_core.queues.lifecycle import Outcome, claim, complete
 
     fill()
     for _ in range(3):  # fail the three queued jobs too

@@ -71,9 +71,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> float:
 def fill(now: float = NOW) -> None:
     """default: 3 queued (oldest 125 s), 2 scheduled, 1 active, finished, failed, canceled;
     high: 1 queued an hour ago; low: empty. Fixed ids."""
-    from scheduler_core.jobs import JobStatus
-    from scheduler_core.lifecycle import Outcome, claim, complete
-    from scheduler_core.queues import JobCall, get_queue
+    from scheduler_core.jobs.record import JobStatus
+    from scheduler_core.queues.lifecycle import Outcome, claim, complete
+    from scheduler_core.queues.queue import JobCall, get_queue
 
     q = get_queue("default")
 
@@ -283,7 +283,7 @@ def test_clear_off_tty_needs_yes(clock: float, key_prefix: str) -> None:
 
 
 def test_clear_with_yes(clock: float) -> None:
-    from scheduler_core.queues import get_queue
+    from scheduler_core.queues.queue import get_queue
 
     fill()
     out = cli("queues", "clear", "default", "--registry", "queued", "--yes")

@@ -58,11 +58,11 @@ def tasks() -> dict[str, Task]:
 @pytest.fixture
 def replans(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[int], list[Any]]]:
     """Record calls of planning.tasks_changed (the scheduler's hook; a stub until that issue)."""
-    import scheduler_core.planning
+    import scheduler_core.tasks.replan
 
     calls: list[tuple[list[int], list[Any]]] = []
     monkeypatch.setattr(
-        scheduler_core.planning,
+        scheduler_core.tasks.replan,
         "tasks_changed",
         lambda ids, deleted=(): calls.append((list(ids), list(deleted))),
     )

@@ -1,6 +1,6 @@
 """`taskctl workers list | stop | suspend | resume`.
 
-The worker records and commands belong to scheduler_core.control (the worker issue); these tests
+The worker records and commands belong to scheduler_core.worker.control (the worker issue); these tests
 check the CLI around it: rendering of what `list_workers()` returns, the arguments passed on, and
 the error paths. They skip what needs control.py while it is not there.
 """
@@ -16,8 +16,8 @@ import pytest
 
 from tests.test_cli_queues import cli, golden
 
-HAVE_CONTROL = importlib.util.find_spec("scheduler_core.control") is not None
-needs_control = pytest.mark.skipif(not HAVE_CONTROL, reason="scheduler_core.control is not there yet")
+HAVE_CONTROL = importlib.util.find_spec("scheduler_core.worker.control") is not None
+needs_control = pytest.mark.skipif(not HAVE_CONTROL, reason="scheduler_core.worker.control is not there yet")
 
 WORKERS = [
     {
@@ -37,8 +37,8 @@ WORKERS = [
 
 @pytest.fixture
 def control(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
-    """scheduler_core.control with its broker side replaced by a recorder (rendering tests only)."""
-    from scheduler_core import control as mod
+    """scheduler_core.worker.control with its broker side replaced by a recorder (rendering tests only)."""
+    from scheduler_core.worker import control as mod
 
     calls: list[tuple[str, Any]] = []
     monkeypatch.setattr(mod, "list_workers", lambda: [dict(w) for w in WORKERS])

@@ -62,11 +62,11 @@ def snapshot() -> list[dict[str, Any]]:
 @pytest.fixture
 def hook(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[int], list[Any]]]:
     """Calls of planning.tasks_changed (run by django_capture_on_commit_callbacks(execute=True))."""
-    import scheduler_core.planning
+    import scheduler_core.tasks.replan
 
     calls: list[tuple[list[int], list[Any]]] = []
     monkeypatch.setattr(
-        scheduler_core.planning,
+        scheduler_core.tasks.replan,
         "tasks_changed",
         lambda ids, deleted=(): calls.append((sorted(ids), list(deleted))),
     )

@@ -91,7 +91,7 @@ def test_next_bad_input(django_capture_on_commit_callbacks: Any, args: list[str]
 
 
 def test_run_enqueues_now_outside_the_schedule(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.queues import get_queue
+    from scheduler_core.queues.queue import get_queue
 
     task = make_task(django_capture_on_commit_callbacks, type="once", at=T0, name="once",
                      callable="tests.jobs.add", args=[1, 2], queue="high")  # fmt: skip

@@ -59,7 +59,7 @@ def test_edit_leaves_queued_and_running_jobs_alone(
 
 def test_disable_removes_and_enable_replans(planned: Any, django_capture_on_commit_callbacks: Any) -> None:
     from scheduler_core.scheduler import run_once
-    from scheduler_core.task_admin_ops import set_enabled
+    from scheduler_core.tasks.actions import set_enabled
 
     task = planned
     with committed(django_capture_on_commit_callbacks):
@@ -75,7 +75,7 @@ def test_disable_removes_and_enable_replans(planned: Any, django_capture_on_comm
 
 
 def test_delete_removes_pending_jobs(planned: Any, django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.task_admin_ops import delete_task
+    from scheduler_core.tasks.actions import delete_task
 
     with committed(django_capture_on_commit_callbacks):
         delete_task("edited")  # a post_delete signal and an explicit call: both harmless
@@ -89,7 +89,7 @@ def test_orm_delete_removes_pending_jobs(planned: Any, django_capture_on_commit_
 
 
 def test_unchanged_save_does_nothing(planned: Any, django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.queues import get_queue
+    from scheduler_core.queues.queue import get_queue
 
     task = planned
     task.refresh_from_db()
@@ -108,7 +108,7 @@ def test_unchanged_save_does_nothing(planned: Any, django_capture_on_commit_call
 def test_signal_and_explicit_call_do_the_work_once(
     planned: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from scheduler_core.planning import reconcile, tasks_changed
+    from scheduler_core.tasks.replan import reconcile, tasks_changed
 
     task = planned
     task.interval = 25
@@ -172,7 +172,7 @@ def test_new_task_wakes_the_scheduler(django_capture_on_commit_callbacks: Any, r
 
 
 def test_record_run_counts_and_keeps_the_latest(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.task_runs import record_run
+    from scheduler_core.tasks.runs import record_run
 
     task = make_task(django_capture_on_commit_callbacks, type="repeatable", interval=20, at=T0)
     record_run(task.pk, T0 + timedelta(seconds=20), "finished", T0 + timedelta(seconds=21))

@@ -26,7 +26,7 @@ def make_task(capture: Any, now: datetime | None = None, **fields: Any) -> Any:
     """Create a task; its commit hooks run (tasks_changed at the real time), or, with `now`,
     tasks_changed runs at that injected time instead."""
     from scheduler_core.models import Task
-    from scheduler_core.planning import tasks_changed
+    from scheduler_core.tasks.replan import tasks_changed
 
     fields.setdefault("name", f"t-{fields.get('type', 'x')}-{len(fields)}-{id(fields)}")
     fields.setdefault("callable", "tests.jobs.noop")
@@ -39,7 +39,7 @@ def make_task(capture: Any, now: datetime | None = None, **fields: Any) -> Any:
 
 
 def jobs_in(registry: str, queue: str = "default") -> list[Any]:
-    from scheduler_core.queues import get_queue
+    from scheduler_core.queues.queue import get_queue
 
     q = get_queue(queue)
     return q.jobs(registry, limit=10_000)

@@ -68,7 +68,7 @@ def test_run_once_after_a_short_downtime_keeps_the_latest_missed(
 
 
 def test_a_worker_leaves_missed_occurrences_to_the_scheduler(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.queues import JobCall, get_queue
+    from scheduler_core.queues.queue import JobCall, get_queue
 
     task = _planned_then_down(django_capture_on_commit_callbacks, "skip")
     q = get_queue("default")
@@ -82,7 +82,7 @@ def test_a_worker_leaves_missed_occurrences_to_the_scheduler(django_capture_on_c
 def test_held_occurrences_never_block_the_jobs_behind_them(django_capture_on_commit_callbacks: Any) -> None:
     """Held entries are the oldest of `scheduled`: with more of them than one batch, a worker still
     moves the due jobs behind them (before and after the hold time), and keeps the held ones."""
-    from scheduler_core.queues import JobCall, get_queue
+    from scheduler_core.queues.queue import JobCall, get_queue
 
     task = _planned_then_down(django_capture_on_commit_callbacks, "skip")
     q = get_queue("default")

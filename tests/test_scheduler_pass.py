@@ -114,7 +114,7 @@ def test_short_delay_is_late_not_missed(django_capture_on_commit_callbacks: Any)
 
 
 def test_overlap_skip_waits_for_the_previous_run(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.queues import get_queue
+    from scheduler_core.queues.queue import get_queue
     from scheduler_core.scheduler import run_once
 
     task = make_task(

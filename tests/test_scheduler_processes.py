@@ -31,7 +31,7 @@ django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
 from scheduler_core.models import Task
-from scheduler_core.planning import tasks_changed
+from scheduler_core.tasks.replan import tasks_changed
 at = datetime.fromtimestamp(float(sys.argv[1]), UTC)
 n, repeat = int(sys.argv[2]), int(sys.argv[3])
 made = [Task.objects.create(name=f"every-second-{i}", type="repeatable", callable="tests.jobs.noop",

@@ -48,7 +48,7 @@ def test_flushed_broker_is_refilled_without_duplicates(
 
 def test_refill_skips_occurrences_that_ran(key_prefix: str, django_capture_on_commit_callbacks: Any) -> None:
     from scheduler_core.scheduler import run_once
-    from scheduler_core.task_runs import record_run
+    from scheduler_core.tasks.runs import record_run
 
     a = make_task(django_capture_on_commit_callbacks, type="repeatable", interval=5, at=T0, name="a")
     run_once(now=T0)  # T0 queued; T0+5 ... T0+60 scheduled

@@ -1,4 +1,4 @@
-"""Table tests for scheduler_core.schedules at the known 2026 and 2027 DST transitions."""
+"""Table tests for scheduler_core.tasks.schedules at the known 2026 and 2027 DST transitions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scheduler_core.errors import InvalidInput
-from scheduler_core.schedules import (
+from scheduler_core.tasks.schedules import (
     describe_schedule,
     format_duration,
     next_occurrences,

@@ -1,6 +1,6 @@
 """Hypothesis properties of cron schedules across DST rules (30-minute, 1-hour, none).
 
-The oracle is independent of scheduler_core.schedules: cron fields are generated together with the
+The oracle is independent of scheduler_core.tasks.schedules: cron fields are generated together with the
 set of values they denote, a minute matches when every field holds (day-of-month and weekday are
 OR-ed only when neither field starts with "*", as in Vixie cron), and the expected occurrences come
 from a brute-force scan of UTC minutes:
@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from scheduler_core.errors import InvalidInput
-from scheduler_core.schedules import (
+from scheduler_core.tasks.schedules import (
     cron_occurrences,
     next_occurrences,
     normalize_cron,

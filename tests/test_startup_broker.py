@@ -87,7 +87,7 @@ def test_other_broker_commands_do_not_set_django_up(key_prefix: str, args: list[
 
 def test_jobs_show_names_the_task_from_the_database(key_prefix: str, tmp_path: Path) -> None:
     """A job made by a task still shows the task's name: that one lookup sets Django up."""
-    from scheduler_core.queues import JobCall, get_queue
+    from scheduler_core.queues.queue import JobCall, get_queue
 
     db = tmp_path / "db.sqlite3"
     env = _env(key_prefix, TASKCTL_SETTINGS="taskctl.settings", TASKCTL_DATABASE_URL=f"sqlite:///{db}")

@@ -1,4 +1,4 @@
-"""Every worker command through scheduler_core.control, against real `taskctl worker start` processes."""
+"""Every worker command through worker.control, against real `taskctl worker start` processes."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import time
 
 import pytest
 
-from scheduler_core import control, job_actions
 from scheduler_core.errors import InvalidInput, NotFound
-from scheduler_core.jobs import JobStatus
-from scheduler_core.queues import JobCall, get_queue
+from scheduler_core.jobs import actions as job_actions
+from scheduler_core.jobs.record import JobStatus
+from scheduler_core.queues.queue import JobCall, get_queue
+from scheduler_core.worker import control
 from tests.test_worker_proc import (
     WorkerProc,
     assert_clean,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scheduler_core.jobs import JobStatus
-from scheduler_core.queues import get_queue
+from scheduler_core.jobs.record import JobStatus
+from scheduler_core.queues.queue import get_queue
 from tests.test_worker_proc import WorkerProc, wait_for, worker
 
 __all__ = ["worker"]  # the fixture

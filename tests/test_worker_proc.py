@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from scheduler_core.jobs import Job, JobStatus, Retry
-from scheduler_core.queues import JobCall, Queue, get_queue
+from scheduler_core.jobs.record import Job, JobStatus, Retry
+from scheduler_core.queues.queue import JobCall, Queue, get_queue
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.process
@@ -70,7 +70,7 @@ class WorkerProc:
         return proc
 
     def registered(self, name: str) -> bool:
-        from scheduler_core import control
+        from scheduler_core.worker import control
 
         return any(w["name"] == name for w in control.list_workers())
 
@@ -121,7 +121,7 @@ def wait_status(q: Queue, job: Job, *statuses: JobStatus, timeout: float = 15) -
 
 
 def assert_clean(q: Queue) -> None:
-    from scheduler_core.invariants import check
+    from scheduler_core.queues.invariants import check
 
     report = check(q)
     assert report.ok, report

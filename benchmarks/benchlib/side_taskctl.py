@@ -97,7 +97,7 @@ def enqueue_one() -> Any:
 
 def enqueue_bulk(n: int) -> None:
     try:
-        from scheduler_core.queues import JobCall
+        from scheduler_core.queues.queue import JobCall
     except ImportError as exc:
         raise NotAvailable(f"bulk enqueue: {exc}") from None
     queue().enqueue_many(JobCall(NOOP) for _ in range(n))
@@ -133,10 +133,10 @@ def worker_argv(
 def make_templates(queue_name: str) -> dict[str, str]:
     """One real queued, finished and failed job on `queue_name`, made through taskctl's API.
 
-    Uses the worker-side moves (scheduler_core.lifecycle.claim / complete), as a worker would."""
+    Uses the worker-side moves (scheduler_core.queues.lifecycle.claim / complete), as a worker would."""
     try:
-        from scheduler_core.jobs import JobStatus
-        from scheduler_core.lifecycle import Outcome, claim, complete
+        from scheduler_core.jobs.record import JobStatus
+        from scheduler_core.queues.lifecycle import Outcome, claim, complete
     except ImportError as exc:
         raise NotAvailable(f"lifecycle API: {exc}") from None
     q = queue(queue_name)
@@ -236,7 +236,7 @@ def create_lateness_tasks(specs: list[tuple[str, int]]) -> None:
             for label, secs in specs
         ]
     try:
-        from scheduler_core.planning import tasks_changed
+        from scheduler_core.tasks.replan import tasks_changed
     except ImportError:
         return
     tasks_changed([t.id for t in tasks])

@@ -9,7 +9,7 @@ multi-key Lua script touches one slot:
     <prefix>:{<queue>}:finished    ZSET  job id -> expiry time (+inf: kept forever)
     <prefix>:{<queue>}:failed      ZSET  job id -> expiry time
     <prefix>:{<queue>}:canceled    ZSET  job id -> expiry time
-    <prefix>:{<queue>}:job:<id>    HASH  the job record (scheduler_core.jobs)
+    <prefix>:{<queue>}:job:<id>    HASH  the job record (scheduler_core.jobs.record)
     <prefix>:{<queue>}:signal      LIST  wake-up tokens for idle workers (bounded to 1,000; emptied
                                    when a claim finds the queue empty). Workers block on BLPOP
                                    over the signal lists of all their queues, then claim with a

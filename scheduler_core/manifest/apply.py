@@ -82,7 +82,7 @@ def apply_manifest(
 
 
 def _notify(changed: list[int], deleted: list[tuple[int, str, str]]) -> None:
-    from scheduler_core import planning
+    from scheduler_core.tasks import replan as planning
 
     planning.tasks_changed(changed, deleted=deleted)
 

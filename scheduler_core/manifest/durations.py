@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from scheduler_core.schedules import format_duration
+from scheduler_core.tasks.schedules import format_duration
 
 UNITS: dict[str, int] = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _WHOLE = re.compile(r"^(?:\d+[wdhms])+$")

@@ -14,7 +14,7 @@ from typing import Any
 
 from scheduler_core.errors import InvalidInput
 from scheduler_core.manifest.durations import DurationError, parse_duration
-from scheduler_core.schedules import validate_cron, zone
+from scheduler_core.tasks.schedules import validate_cron, zone
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
 INT_MAX = 2**31 - 1  # PositiveIntegerField / IntegerField on every backend

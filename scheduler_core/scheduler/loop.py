@@ -72,8 +72,8 @@ class Scheduler:
             raise mapped from exc
 
     def _pass(self, now: datetime) -> PassResult:
-        from scheduler_core.lifecycle import reap
-        from scheduler_core.queues import all_queues
+        from scheduler_core.queues.lifecycle import reap
+        from scheduler_core.queues.queue import all_queues
         from scheduler_core.scheduler.missed import drop_missed
         from scheduler_core.scheduler.planner import plan_due
         from scheduler_core.scheduler.recovery import lost_queues, mark, recover

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from scheduler_core.conf import SchedulerConfig
 
 if TYPE_CHECKING:
-    from scheduler_core.queues import Queue
+    from scheduler_core.queues.queue import Queue
 
 log = logging.getLogger("taskctl.scheduler")
 SCAN = 10_000  # missed entries looked at per queue and pass

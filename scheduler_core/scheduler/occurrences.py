@@ -42,7 +42,7 @@ def anchor_of(row: dict[str, Any]) -> datetime | None:
 
 def iter_after(row: dict[str, Any], after: datetime, tz_name: str) -> Iterator[datetime]:
     """The task's occurrences strictly after `after`, lazily (a cron is not expanded past need)."""
-    from scheduler_core.schedules import repeatable_at, repeatable_index_after
+    from scheduler_core.tasks.schedules import repeatable_at, repeatable_index_after
 
     kind = str(row["type"]).lower()
     if kind == "cron":
@@ -75,7 +75,13 @@ def cron_next(expr: str, tz_name: str, after: datetime) -> datetime | None:
     Cached: tasks that share a cron and a next run (every "0 3 * * *" task) share the work."""
     from croniter import CroniterBadDateError, croniter
 
-    from scheduler_core.schedules import cron_occurrences, prepare_cron, validate_cron, wall_to_instant, zone
+    from scheduler_core.tasks.schedules import (
+        cron_occurrences,
+        prepare_cron,
+        validate_cron,
+        wall_to_instant,
+        zone,
+    )
 
     tz = zone(tz_name)
     last = after.astimezone(UTC)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from scheduler_core.queues import Queue
+    from scheduler_core.queues.queue import Queue
 
 _ID = re.compile(r"^task-(\d+)-\d+$")
 

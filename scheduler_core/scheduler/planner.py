@@ -18,7 +18,7 @@ from typing import Any
 
 from scheduler_core.conf import SchedulerConfig
 from scheduler_core.errors import TaskctlError
-from scheduler_core.queues import JobCall, Queue, get_queue
+from scheduler_core.queues.queue import JobCall, Queue, get_queue
 from scheduler_core.scheduler.occurrences import TaskPlan, job_id, plan_task
 
 log = logging.getLogger("taskctl.scheduler")
@@ -46,7 +46,7 @@ def default_tz() -> str:
 
 def job_call(row: dict[str, Any], occurrence: datetime, due: datetime) -> JobCall:
     """The job of one occurrence of a task (`row` as read with FIELDS)."""
-    from scheduler_core.jobs import Retry
+    from scheduler_core.jobs.record import Retry
 
     retry = Retry(row["retry_max"], tuple(row["retry_backoff"] or (0,))) if row["retry_max"] else None
     return JobCall(
@@ -267,8 +267,8 @@ def _update_with_case(chunk: Sequence[_Advance]) -> int:
 
 def take_back(task_ids: Iterable[int], planned: dict[int, tuple[str, list[str]]]) -> None:
     """Tasks edited while this pass planned them: drop what it planned, and re-plan them."""
-    from scheduler_core.planning import tasks_changed
     from scheduler_core.scheduler.pending import unschedule
+    from scheduler_core.tasks.replan import tasks_changed
 
     by_queue: dict[str, list[str]] = defaultdict(list)
     ids = list(task_ids)

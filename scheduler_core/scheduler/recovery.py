@@ -19,7 +19,7 @@ from typing import Any
 
 from scheduler_core.conf import SchedulerConfig
 from scheduler_core.errors import TaskctlError
-from scheduler_core.queues import JobCall, get_queue
+from scheduler_core.queues.queue import JobCall, get_queue
 from scheduler_core.scheduler.occurrences import first_after, iter_after
 from scheduler_core.scheduler.planner import FIELDS, default_tz, enqueue_grouped, grace, job_call, take_back
 
@@ -79,7 +79,7 @@ def pending_jobs(
 def recover(queue_names: list[str], now: datetime, config: SchedulerConfig) -> int:
     """Refill the broker holding `queue_names` from the DB; returns the jobs handed over."""
     from scheduler_core.models import Task
-    from scheduler_core.planning import tasks_changed
+    from scheduler_core.tasks.replan import tasks_changed
 
     g, tz = grace(config), default_tz()
     fresh = list(

@@ -30,7 +30,7 @@ def _offset(delta: timedelta | None) -> str:
 def upcoming(name: str, count: int = 5, *, now: datetime | None = None) -> dict[str, Any]:
     """The next `count` occurrences of task `name` after `now`: local time in the task's zone, UTC,
     the UTC offset, and a note where the offset differs from the previous occurrence (DST)."""
-    from scheduler_core.schedules import zone
+    from scheduler_core.tasks.schedules import zone
 
     if count < 1 or count > MAX_COUNT:
         raise InvalidInput(f"--count must be between 1 and {MAX_COUNT}, not {count}")
@@ -56,8 +56,8 @@ def upcoming(name: str, count: int = 5, *, now: datetime | None = None) -> dict[
 
 def run_now(name: str) -> Any:
     """Enqueue one run of task `name` now, outside its schedule (its next planned runs stay)."""
-    from scheduler_core.jobs import Retry
-    from scheduler_core.queues import JobCall, get_queue
+    from scheduler_core.jobs.record import Retry
+    from scheduler_core.queues.queue import JobCall, get_queue
 
     task = _task(name)
     retry = Retry(task.retry_max, tuple(task.retry_backoff or (0,))) if task.retry_max else None

@@ -26,7 +26,7 @@ def main(argv: list[str]) -> int:
         bootstrap.options.pythonpath = spec.get("pythonpath")
         bootstrap.options.debug = debug
         bootstrap.setup_django()
-        from scheduler_core.queues import get_queue
+        from scheduler_core.queues.queue import get_queue
         from scheduler_core.worker import WorkerOptions, run_worker
         from scheduler_core.worker.logs import setup_logging
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from scheduler_core.jobs import dumps, loads
+from scheduler_core.jobs.record import dumps, loads
 
 log = logging.getLogger("taskctl.worker")
 

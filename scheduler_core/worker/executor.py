@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any, TypeVar
 
-from scheduler_core import lifecycle
-from scheduler_core.jobs import Job, JobStatus
-from scheduler_core.lifecycle import Outcome
-from scheduler_core.queues import Queue
+from scheduler_core.jobs.record import Job, JobStatus
+from scheduler_core.queues import lifecycle
+from scheduler_core.queues.lifecycle import Outcome
+from scheduler_core.queues.queue import Queue
 from scheduler_core.worker import logs, running, timeouts
 from scheduler_core.worker.link import Link
 from scheduler_core.worker.running import AfterWork, Callables

@@ -13,16 +13,16 @@ import socket
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from scheduler_core import lifecycle
 from scheduler_core.broker.keys import GlobalKeys
 from scheduler_core.errors import Conflict
-from scheduler_core.jobs import dumps
+from scheduler_core.jobs.record import dumps
+from scheduler_core.queues import lifecycle
 
 if TYPE_CHECKING:
     import redis
 
     from scheduler_core.conf import SchedulerConfig
-    from scheduler_core.queues import Queue
+    from scheduler_core.queues.queue import Queue
 
 log = logging.getLogger("taskctl.worker")
 
@@ -110,7 +110,7 @@ def worker_record(h: dict[str, Any], score: float | None) -> dict[str, Any]:
     """A worker hash as `control.list_workers` returns it (times as aware UTC datetimes)."""
     from datetime import UTC, datetime
 
-    from scheduler_core.jobs import loads
+    from scheduler_core.jobs.record import loads
 
     def ts(value: Any) -> datetime | None:
         return datetime.fromtimestamp(float(value), UTC) if value not in (None, "") else None

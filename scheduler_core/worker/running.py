@@ -14,7 +14,7 @@ from typing import Any
 
 from scheduler_core.callables import check_allowed, import_callable
 from scheduler_core.errors import CallableError
-from scheduler_core.jobs import Job, JobStatus, Retry, dumps
+from scheduler_core.jobs.record import Job, JobStatus, Retry, dumps
 from scheduler_core.worker import timeouts
 
 log = logging.getLogger("taskctl.worker")
@@ -156,7 +156,7 @@ def run_callback(work: AfterWork, callables: Callables, callback_timeout: float)
 def record_task_run(work: AfterWork) -> None:
     from django.db import close_old_connections
 
-    from scheduler_core.task_runs import record_run
+    from scheduler_core.tasks.runs import record_run
 
     job = work.job
     assert job.task_id is not None

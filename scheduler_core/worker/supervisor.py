@@ -21,11 +21,11 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
-from scheduler_core import lifecycle
 from scheduler_core.conf import get_config
-from scheduler_core.jobs import JobStatus
-from scheduler_core.lifecycle import Outcome
-from scheduler_core.queues import Queue, get_queue
+from scheduler_core.jobs.record import JobStatus
+from scheduler_core.queues import lifecycle
+from scheduler_core.queues.lifecycle import Outcome
+from scheduler_core.queues.queue import Queue, get_queue
 from scheduler_core.worker import logs, running, timeouts
 from scheduler_core.worker.executor import Budget, Executor, prepare_fork
 from scheduler_core.worker.heartbeat import Heartbeat, default_name

@@ -131,14 +131,14 @@ def enqueue(
 
     from scheduler_core.errors import UsageError
     from scheduler_core.inspect import broker_errors
-    from scheduler_core.job_input import (
+    from scheduler_core.jobs.cli_args import (
         check_callable,
         parse_duration,
         parse_instant,
         parse_kwargs,
         parse_value,
     )
-    from scheduler_core.queues import JobCall, get_queue
+    from scheduler_core.queues.queue import JobCall, get_queue
     from taskctl.render import emit_object, resolve
 
     if at is not None and in_ is not None:
@@ -172,10 +172,10 @@ def requeue(
     output: Format | None = OutputOption,
 ) -> None:
     """Put a failed or canceled job back in its queue (or every failed job of a queue)."""
-    from scheduler_core import job_actions
     from scheduler_core.errors import UsageError
     from scheduler_core.inspect import broker_errors
-    from scheduler_core.queues import get_queue
+    from scheduler_core.jobs import actions as job_actions
+    from scheduler_core.queues.queue import get_queue
 
     if (job_id is None) == (all_failed is None):
         raise UsageError("give a job ID or --all-failed QUEUE (one of them)")
@@ -205,7 +205,7 @@ def cancel(
     output: Format | None = OutputOption,
 ) -> None:
     """Cancel a job that has not started (queued or scheduled)."""
-    from scheduler_core import job_actions
+    from scheduler_core.jobs import actions as job_actions
 
     bootstrap.setup_broker()
     job = job_actions.cancel(job_id, queue)
@@ -219,7 +219,7 @@ def stop(
     output: Format | None = OutputOption,
 ) -> None:
     """Ask the worker running a job to stop it (it is recorded as stopped, in failed)."""
-    from scheduler_core import job_actions
+    from scheduler_core.jobs import actions as job_actions
 
     bootstrap.setup_broker()
     job = job_actions.stop(job_id, queue)
@@ -235,7 +235,7 @@ def delete(
     output: Format | None = OutputOption,
 ) -> None:
     """Delete a job and its record (a running job must be stopped first)."""
-    from scheduler_core import job_actions
+    from scheduler_core.jobs import actions as job_actions
 
     bootstrap.setup_broker()
     job = job_actions.delete(job_id, queue)

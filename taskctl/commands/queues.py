@@ -147,7 +147,7 @@ def clear(
     from scheduler_core.broker.keys import REGISTRIES
     from scheduler_core.errors import UsageError
     from scheduler_core.inspect import broker_errors
-    from scheduler_core.queues import get_queue
+    from scheduler_core.queues.queue import get_queue
     from taskctl.render import emit_object, info, resolve
 
     bootstrap.setup_broker()

@@ -112,7 +112,7 @@ def tasks_enable(
     output: Format | None = OutputOption,
 ) -> None:
     """Enable a task: the scheduler plans its next run."""
-    from scheduler_core.task_admin_ops import set_enabled
+    from scheduler_core.tasks.actions import set_enabled
 
     _db()
     change = set_enabled(name, True)
@@ -130,7 +130,7 @@ def tasks_disable(
     output: Format | None = OutputOption,
 ) -> None:
     """Disable a task: its pending job is removed and no new one is planned."""
-    from scheduler_core.task_admin_ops import set_enabled
+    from scheduler_core.tasks.actions import set_enabled
 
     _db()
     change = set_enabled(name, False)
@@ -148,7 +148,7 @@ def tasks_delete(
     output: Format | None = OutputOption,
 ) -> None:
     """Delete a task and its pending job."""
-    from scheduler_core.task_admin_ops import delete_task
+    from scheduler_core.tasks.actions import delete_task
     from taskctl.render import warn
 
     _db()

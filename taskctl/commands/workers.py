@@ -43,8 +43,8 @@ def _done(fmt: Format | None, action: str, name: str, message: str, **extra: Any
 @app.command("list")
 def list_workers(output: Format | None = OutputOption) -> None:
     """Running workers: host, pid, queues, state, current jobs, counters and last heartbeat."""
-    from scheduler_core import control
     from scheduler_core.inspect import broker_errors
+    from scheduler_core.worker import control
     from taskctl.render import align_right, console, emit, resolve, table
 
     bootstrap.setup_broker()
@@ -67,8 +67,8 @@ def stop(
     output: Format | None = OutputOption,
 ) -> None:
     """Ask a worker to shut down: warm (finish running jobs) or, with --now, cold."""
-    from scheduler_core import control
     from scheduler_core.inspect import broker_errors
+    from scheduler_core.worker import control
 
     bootstrap.setup_broker()
     with broker_errors(_broker_url()):
@@ -83,8 +83,8 @@ def suspend(
     output: Format | None = OutputOption,
 ) -> None:
     """Ask a worker to take no new jobs until resumed."""
-    from scheduler_core import control
     from scheduler_core.inspect import broker_errors
+    from scheduler_core.worker import control
 
     bootstrap.setup_broker()
     with broker_errors(_broker_url()):
@@ -98,8 +98,8 @@ def resume(
     output: Format | None = OutputOption,
 ) -> None:
     """Ask a suspended worker to take jobs again."""
-    from scheduler_core import control
     from scheduler_core.inspect import broker_errors
+    from scheduler_core.worker import control
 
     bootstrap.setup_broker()
     with broker_errors(_broker_url()):

@@ -160,7 +160,7 @@ class Job:
     @classmethod
     def fetch(cls, job_id: str, queue: str | None = None) -> Job:
         """Load a job by id, from `queue` or else from any configured queue; NotFound if none has it."""
-        from scheduler_core.queues import find_job
+        from scheduler_core.queues.queue import find_job
 
         return find_job(job_id, queue)
 

@@ -1,6 +1,6 @@
 """Queue: enqueue jobs and read or change the six registries. Every move is one atomic Lua call.
 
-Worker-side moves (claim, complete, retry, reap) live in scheduler_core.lifecycle.
+Worker-side moves (claim, complete, retry, reap) live in scheduler_core.queues.lifecycle.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from scheduler_core.callables import check_allowed, dotted_path
 from scheduler_core.conf import SchedulerConfig, get_config
 from scheduler_core.errors import InvalidInput, NotFound, NotSerializable, UsageError
 from scheduler_core.gcpause import gc_paused
-from scheduler_core.jobs import Job, JobStatus, Retry, dumps
+from scheduler_core.jobs.record import Job, JobStatus, Retry, dumps
 
 if TYPE_CHECKING:
     import redis

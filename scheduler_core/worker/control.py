@@ -17,7 +17,7 @@ from scheduler_core.errors import NotFound
 if TYPE_CHECKING:
     import redis
 
-    from scheduler_core.jobs import Job
+    from scheduler_core.jobs.record import Job
 
 
 def _client() -> redis.Redis:

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scheduler_core.jobs import Job, JobStatus
-from scheduler_core.queues import Queue
+from scheduler_core.jobs.record import Job, JobStatus
+from scheduler_core.queues.queue import Queue
 
 
 def _pairs(flat: Sequence[Any]) -> dict[str, str]:

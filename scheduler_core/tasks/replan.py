@@ -109,7 +109,7 @@ def _marker(row: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _take_back_scheduled(task_ids: set[int], max_due: float) -> None:
-    from scheduler_core.queues import all_queues
+    from scheduler_core.queues.queue import all_queues
     from scheduler_core.scheduler.pending import scheduled_jobs_of, unschedule
 
     for q in all_queues():

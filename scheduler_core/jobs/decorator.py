@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, Generic, ParamSpec, TypeVar
 
-from scheduler_core.jobs import Job, Retry
+from scheduler_core.jobs.record import Job, Retry
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -24,7 +24,7 @@ class DelayedFunction(Generic[P, R]):
 
     def delay(self, *args: P.args, **kwargs: P.kwargs) -> Job:
         """Enqueue a call of the function on its queue, with the decorator's options."""
-        from scheduler_core.queues import JobCall, get_queue
+        from scheduler_core.queues.queue import JobCall, get_queue
 
         return get_queue(self.queue).enqueue_call(JobCall(self.func, args, dict(kwargs), **self.options))
 

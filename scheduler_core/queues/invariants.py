@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scheduler_core.broker.keys import REGISTRIES
-from scheduler_core.queues import Queue
+from scheduler_core.queues.queue import Queue
 
 # The statuses a record may have in each registry (a stopped job is kept in failed).
 EXPECTED_STATUS: dict[str, tuple[str, ...]] = {

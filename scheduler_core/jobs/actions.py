@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from scheduler_core.errors import InvalidInput, NotFound
 from scheduler_core.inspect import broker_errors
-from scheduler_core.jobs import Job, JobStatus
-from scheduler_core.queues import find_job, get_queue
+from scheduler_core.jobs.record import Job, JobStatus
+from scheduler_core.queues.queue import find_job, get_queue
 
 
 def _act(job_id: str, queue: str | None, action: Callable[[Job], None]) -> Job:
@@ -52,7 +52,7 @@ def stop(job_id: str, queue: str | None = None) -> Job:
     def action(job: Job) -> None:
         if job.status is not JobStatus.ACTIVE or not job.worker:
             raise InvalidInput(f"job {job_id} is {job.status.value}, not running: nothing to stop")
-        from scheduler_core import control
+        from scheduler_core.worker import control
 
         control.send_stop(job)
 

@@ -1,0 +1,1 @@
+"""Jobs: the record, the `@job` decorator, operator actions, CLI arguments."""

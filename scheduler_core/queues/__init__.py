@@ -1,0 +1,1 @@
+"""Queues: enqueue and the six registries, worker-side moves, the broker invariant."""

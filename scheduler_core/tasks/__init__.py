@@ -1,0 +1,1 @@
+"""Tasks: schedule arithmetic, re-planning after edits, run bookkeeping, operator actions."""
