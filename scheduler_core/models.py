@@ -90,6 +90,7 @@ STATUS_FIELDS = (
     "run_count",
     "success_count",
     "failure_count",
+    "invalid_reason",
 )  # what the scheduler and the workers observe; never part of the spec
 
 
@@ -141,6 +142,8 @@ class Task(models.Model):
     run_count = models.PositiveIntegerField(default=0, editable=False)
     success_count = models.PositiveIntegerField(default=0, editable=False)
     failure_count = models.PositiveIntegerField(default=0, editable=False)
+    # Why the scheduler quarantined this row (last_status "invalid"); empty when it plans normally.
+    invalid_reason = models.TextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
