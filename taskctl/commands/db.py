@@ -13,7 +13,7 @@ app = typer.Typer(name="db", help="Database: migrations.", no_args_is_help=True)
 def migrate() -> None:
     """Create or update the scheduler's tables (Django's migrate)."""
     bootstrap.setup_django()
-    bootstrap.check_database()
+    bootstrap.check_database(create=True)
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
