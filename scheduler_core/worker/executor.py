@@ -72,16 +72,6 @@ def set_parent_death_signal() -> None:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
 
 
-def prepare_fork() -> None:
-    """Before a fork: move every object to the GC's permanent generation, so that collections in
-    the child do not write to (and so copy) the pages it shares with the supervisor."""
-    import gc
-
-    logs.flush()  # else the child inherits the buffered lines and writes them a second time
-    gc.collect()
-    gc.freeze()
-
-
 class Executor:
     def __init__(
         self,
@@ -132,6 +122,13 @@ class Executor:
         for work in after_work:
             self._after(0, work)
         return self.loop()
+
+    def finalize(self, after_work: Sequence[AfterWork]) -> int:
+        """The short-lived process of a shutdown: the callbacks of jobs the supervisor recorded."""
+        self._setup()
+        for work in after_work:
+            self._after(0, work)
+        return 0
 
     # ----- the loop -----
     def loop(self) -> int:

@@ -26,8 +26,8 @@ from scheduler_core.jobs.record import JobStatus
 from scheduler_core.queues import lifecycle
 from scheduler_core.queues.lifecycle import Outcome
 from scheduler_core.queues.queue import Queue, get_queue
-from scheduler_core.worker import logs, running, timeouts
-from scheduler_core.worker.executor import Budget, Executor, prepare_fork
+from scheduler_core.worker import forking, logs, running, timeouts
+from scheduler_core.worker.executor import Budget, Executor
 from scheduler_core.worker.heartbeat import Heartbeat, default_name
 from scheduler_core.worker.options import WorkerOptions
 from scheduler_core.worker.pidfile import PidFile
@@ -220,25 +220,16 @@ class Supervisor:
                 log.info("stop-job %s: not running here", msg.get("job_id"))
 
     # ----- execution processes -----
-    def _spawn(self, index: int) -> None:
-        from django.db import connections
+    def _executor(self, index: int, *, burst: bool, budget: Budget | None) -> Executor:
+        return Executor(index=index, queues=self.queues, worker=self.name, slots=self.slots,
+                        budget=budget, burst=burst,
+                        callback_timeout=self.options.callback_timeout,
+                        supervisor_pid=self.pid)  # fmt: skip
 
-        connections.close_all()  # never share a DB connection across fork
+    def _spawn(self, index: int) -> None:
         after, self.after_work = self.after_work, []
-        prepare_fork()
-        pid = os.fork()
-        if pid == 0:
-            code = 70
-            try:
-                code = Executor(index=index, queues=self.queues, worker=self.name, slots=self.slots,
-                                budget=self.budget, burst=self.options.burst,
-                                callback_timeout=self.options.callback_timeout,
-                                supervisor_pid=self.pid).main(after)  # fmt: skip
-            except BaseException:
-                log.exception("execution process crashed")
-            finally:
-                logs.flush()
-                os._exit(code)
+        ex = self._executor(index, burst=self.options.burst, budget=self.budget)
+        pid = forking.fork(lambda: ex.main(after), "execution process")
         self.children[index] = Child(pid, time.time())
 
     def _collect_children(self, now: float) -> None:
@@ -335,24 +326,9 @@ class Supervisor:
 
     def _finalize(self) -> None:
         """Run the callbacks of jobs recorded here in a short-lived process (no spare one is left)."""
-        from django.db import connections
-
-        connections.close_all()
         after, self.after_work = self.after_work, []
-        pid = os.fork()
-        if pid == 0:
-            code = 70
-            try:
-                ex = Executor(index=0, queues=self.queues, worker=self.name, slots=self.slots, budget=None,
-                              burst=True, callback_timeout=self.options.callback_timeout,
-                              supervisor_pid=self.pid)  # fmt: skip
-                ex._setup()
-                for work in after:
-                    ex._after(0, work)
-                code = 0
-            finally:
-                logs.flush()
-                os._exit(code)
+        ex = self._executor(0, burst=True, budget=None)
+        pid = forking.fork(lambda: ex.finalize(after), "callback process")
         deadline = time.time() + (self.options.callback_timeout + 1) * len(after)
         while time.time() < deadline:
             if os.waitpid(pid, os.WNOHANG)[0]:
