@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any, TypeVar
 
+from scheduler_core.jobs import failure
 from scheduler_core.jobs.record import Job, JobStatus
 from scheduler_core.queues import lifecycle
 from scheduler_core.queues.lifecycle import Outcome
@@ -222,8 +223,8 @@ class Executor:
         self.slot.begin(qi, job.id, claimed, timeouts.hard_deadline(started, job.timeout))
         ran = running.run(self.callables, job)
         ended = time.time()
-        if not ran.ok and job.retries_left > 0 and ran.retryable:
-            delay = running.retry_delay(job)
+        delay = None if ran.ok or ran.exc is None else failure.retry_in(job, ran.exc)
+        if delay is not None:
             self._broker(lambda: lifecycle.retry_later(queue, job, delay, ran.fields))
             self.slot.end(False)
             if self.log_jobs:

@@ -22,6 +22,7 @@ from types import FrameType
 from typing import Any
 
 from scheduler_core.conf import get_config
+from scheduler_core.jobs import failure
 from scheduler_core.jobs.record import JobStatus
 from scheduler_core.queues import lifecycle
 from scheduler_core.queues.lifecycle import Outcome
@@ -289,8 +290,8 @@ class Supervisor:
                 return  # the job was recovered and runs again (another claim): not this process's run
             fields = running.failure_fields(exc)
             self.extra_failed += 1
-            if status is not JobStatus.STOPPED and job.retries_left > 0:
-                delay = running.retry_delay(job)
+            delay = failure.retry_in(job, exc)
+            if delay is not None:
                 lifecycle.retry_later(queue, job, delay, fields)
                 log.info("job %s %s: %s, retry in %gs", job.id, job.callable, fields["exc_message"], delay)
                 return
