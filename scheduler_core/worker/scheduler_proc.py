@@ -105,8 +105,8 @@ class SchedulerProcess:
             return
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-        end = time.time() + timeout
-        while time.time() < end:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
             try:
                 if os.waitpid(pid, os.WNOHANG)[0]:
                     return
