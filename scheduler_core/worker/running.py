@@ -13,8 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scheduler_core.callables import check_allowed, import_callable
-from scheduler_core.errors import CallableError
-from scheduler_core.jobs.record import Job, JobStatus, Retry, dumps
+from scheduler_core.jobs.record import Job, JobStatus, dumps
 from scheduler_core.worker import timeouts
 
 log = logging.getLogger("taskctl.worker")
@@ -30,10 +29,6 @@ class Ran:
     result: Any = None
     exc: BaseException | None = None
     fields: dict[str, Any] = field(default_factory=dict)  # the record's result / failure fields
-
-    @property
-    def retryable(self) -> bool:
-        return not isinstance(self.exc, CallableError)
 
 
 class Callables:
@@ -95,7 +90,7 @@ def exc_name(exc: BaseException) -> str:
     cls = type(exc)
     return (
         cls.__qualname__
-        if cls.__module__ in ("builtins", "scheduler_core.worker.timeouts")
+        if cls.__module__ in ("builtins", "scheduler_core.jobs.failure")
         else f"{cls.__module__}.{cls.__qualname__}"
     )
 
@@ -110,11 +105,6 @@ def failure_fields(exc: BaseException, traceback: str = "") -> dict[str, Any]:
         "exc_message": message[:_MAX_TRACEBACK],
         "traceback": traceback[-_MAX_TRACEBACK:],
     }
-
-
-def retry_delay(job: Job) -> float:
-    """The wait before the next attempt: backoff[attempt - 1], the last value repeating."""
-    return float(Retry(max=0, backoff=tuple(job.backoff)).delay(job.attempt))
 
 
 # ----- after the job ended: callbacks and the task's bookkeeping -----
