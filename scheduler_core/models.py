@@ -267,7 +267,7 @@ def validate_schedule(task: Task) -> dict[str, str]:
 
 def validate_runtime(task: Task) -> dict[str, str]:
     """Checks against settings and code: the callable imports and is allowed, the queue exists."""
-    from scheduler_core.callables import check_allowed, import_callable
+    from scheduler_core.callables import resolve
     from scheduler_core.conf import get_config
 
     errors: dict[str, str] = {}
@@ -277,8 +277,7 @@ def validate_runtime(task: Task) -> dict[str, str]:
         if not path:
             continue
         try:
-            check_allowed(path, config.allowed_callables)
-            import_callable(path)
+            resolve(path, config.allowed_callables)
         except TaskctlError as exc:
             errors[f] = str(exc)
     try:

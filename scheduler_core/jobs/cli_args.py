@@ -64,9 +64,8 @@ def parse_instant(text: str) -> datetime:
 
 def check_callable(path: str) -> str:
     """The dotted path, once it imports and is allowed (CallableError, exit 3, otherwise)."""
-    from scheduler_core.callables import check_allowed, import_callable
+    from scheduler_core.callables import resolve
     from scheduler_core.conf import get_config
 
-    check_allowed(path, get_config().allowed_callables)
-    import_callable(path)
+    resolve(path, get_config().allowed_callables)
     return path

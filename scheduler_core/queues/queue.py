@@ -15,7 +15,7 @@ from functools import cache, cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from scheduler_core.broker.keys import REGISTRIES, TERMINAL, QueueKeys
-from scheduler_core.callables import check_allowed, dotted_path
+from scheduler_core.callables import dotted_path, resolve
 from scheduler_core.conf import SchedulerConfig, get_config
 from scheduler_core.errors import InvalidInput, NotFound, NotSerializable, UsageError
 from scheduler_core.gcpause import gc_paused
@@ -167,8 +167,8 @@ class Queue:
         path = call.func if isinstance(call.func, str) else dotted_path(call.func)
         if "." not in path:
             raise InvalidInput(f"callable {path!r} is not a dotted path")
-        if self.config.allowed_callables:
-            check_allowed(path, self.config.allowed_callables)
+        if self.config.allowed_callables:  # the same check as validate and run time
+            resolve(path, self.config.allowed_callables)
         due = now if call.at is None else _epoch(call.at)
         scheduled = due > now
         job_id = call.job_id or os.urandom(16).hex()
