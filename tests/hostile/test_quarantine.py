@@ -13,7 +13,7 @@ from tests.test_scheduler_helpers import T0, jobs_in, simulate
 
 pytestmark = pytest.mark.django_db
 
-BAD_ROWS = [  # 10 rows of 5 kinds: (fields, what the reason names)
+BAD_ROWS: list[tuple[dict[str, Any], str]] = [  # 10 rows of 5 kinds: (fields, what the reason names)
     ({"callable": "os.system"}, "not allowed"),
     ({"callable": "tests.hostile.myjobs.os.system"}, "not allowed"),
     ({"callable": "tests.hostile.no_such_module.f"}, "no_such_module"),
