@@ -265,11 +265,21 @@ class Queue:
         pipe = self.connection.pipeline(transaction=False)
         for job_id in ids:
             pipe.hgetall(self.keys.job(job_id))
-        return [Job.from_fields(i, self.name, h) for i, h in zip(ids, pipe.execute(), strict=True) if h]
+        replies = pipe.execute(raise_on_error=False)
+        return [self._job(i, h) for i, h in zip(ids, replies, strict=True) if h]
 
     def fetch_job(self, job_id: str) -> Job | None:
-        h = cast("dict[str, str]", self.connection.hgetall(self.keys.job(job_id)))
-        return Job.from_fields(job_id, self.name, h) if h else None
+        found = self.fetch_many([job_id])
+        return found[0] if found else None
+
+    def _job(self, job_id: str, reply: Any) -> Job:
+        import redis
+
+        if isinstance(reply, redis.ResponseError):  # WRONGTYPE: the key is not a hash at all
+            return Job.corrupt_record(job_id, self.name, {}, f"the record is not a hash ({reply})")
+        if isinstance(reply, Exception):
+            raise reply
+        return Job.from_fields(job_id, self.name, reply)
 
     def registry_of(self, job_id: str) -> str | None:
         """Which registry holds `job_id` (None if none). A terminal entry past its expiry still

@@ -33,12 +33,6 @@ def main(argv: list[str]) -> int:
         for name in spec["options"]["queues"]:
             get_queue(name)  # an unknown queue: one line, exit 3, before any log line
         setup_logging(spec["log_level"], spec["log_format"])
-        from scheduler_core.checks import open_callables_warning
-
-        if (warning := open_callables_warning()) is not None:
-            import logging
-
-            logging.getLogger("taskctl.worker").warning("%s", warning)
         return run_worker(WorkerOptions(**spec["options"]))
     except KeyboardInterrupt:
         return 130

@@ -72,6 +72,7 @@ class Supervisor:
     # ----- start and stop -----
     def run(self) -> int:
         from scheduler_core.broker.connection import check, get_client
+        from scheduler_core.checks import open_callables_warning
         from scheduler_core.worker.commands import Listener
         from scheduler_core.worker.scheduler_proc import SchedulerProcess
 
@@ -96,6 +97,8 @@ class Supervisor:
             log.info("worker %s started: queues %s, concurrency %d%s", self.name, names,
                      self.concurrency, ", burst" if self.options.burst else "",
                      extra={"worker": self.name, "queues": [q.name for q in self.queues]})  # fmt: skip
+            if (open_callables := open_callables_warning()) is not None:
+                log.warning("%s", open_callables)  # once started: start-up errors stay one line
             for q in self.queues:
                 q.scripts  # noqa: B018  # the Lua sources, read once here and shared by every child
             self.scheduler = SchedulerProcess() if self.options.with_scheduler else None
