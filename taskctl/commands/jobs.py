@@ -115,14 +115,26 @@ def show(
 def enqueue(
     callable_path: Annotated[str, typer.Argument(metavar="CALLABLE", help="Dotted path, e.g. myapp.jobs.f")],
     args: Annotated[
-        list[str] | None, typer.Argument(metavar="[ARG]...", help="JSON if it parses, else text.")
+        list[str] | None,
+        typer.Argument(
+            metavar="[ARG]...",
+            help='JSON if it parses, else text; text that starts with { [ or " must be valid JSON (exit 3).',
+        ),
     ] = None,
     kwarg: Annotated[
-        list[str] | None, typer.Option("--kwarg", "-k", metavar="K=V", help="Keyword argument.")
+        list[str] | None,
+        typer.Option(
+            "--kwarg",
+            "-k",
+            metavar="K=V",
+            help="Keyword argument; K a Python identifier, each K once (exit 3 otherwise); V as ARG.",
+        ),
     ] = None,
     queue: Annotated[str, typer.Option("--queue", "-q", help="Queue to enqueue to.")] = "default",
     at: Annotated[str | None, typer.Option("--at", help="Run at this ISO-8601 time (with offset).")] = None,
-    in_: Annotated[str | None, typer.Option("--in", help="Run after this delay: 90s, 15m, 2h, 1d.")] = None,
+    in_: Annotated[
+        str | None, typer.Option("--in", help="Run after this delay: 90s, 15m, 2h, 1d (at most 100 years).")
+    ] = None,
     output: Format | None = OutputOption,
 ) -> None:
     """Enqueue one job now (or at / in a given time); prints its id."""
@@ -147,7 +159,7 @@ def enqueue(
     q = get_queue(queue)
     call = JobCall(
         check_callable(callable_path),
-        [parse_value(a) for a in args or []],
+        [parse_value(a, f"ARG {i + 1}") for i, a in enumerate(args or [])],
         parse_kwargs(kwarg or []),
         at=parse_instant(at) if at is not None else (time.time() + parse_duration(in_) if in_ else None),
     )
