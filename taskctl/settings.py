@@ -15,6 +15,8 @@ import dj_database_url
 
 from scheduler_core.errors import ConfigurationError
 
+_DRIVERS = {"mysql": ("MySQLdb", "mysqlclient"), "oracle": ("oracledb", "oracledb")}
+
 
 def _database(url: str) -> dict[str, Any]:
     scheme = url.split("://", 1)[0] if "://" in url else ""
@@ -31,6 +33,15 @@ def _database(url: str) -> dict[str, Any]:
         raise ConfigurationError(f"TASKCTL_DATABASE_URL ({scheme}://…): {exc}") from None
     if not db.get("ENGINE"):
         raise ConfigurationError("TASKCTL_DATABASE_URL: unsupported database URL scheme")
+    driver = _DRIVERS.get(str(db["ENGINE"]).rsplit(".", 1)[-1])
+    if driver is not None:
+        import importlib.util
+
+        module, package = driver
+        if importlib.util.find_spec(module) is None:  # Django would say so in two lines, later
+            raise ConfigurationError(
+                f"TASKCTL_DATABASE_URL ({scheme}://…): the driver is not installed (pip install {package})"
+            )
     if "postgresql" in str(db["ENGINE"]):
         # Fail within seconds when the server is down, rather than hang.
         db.setdefault("OPTIONS", {})["connect_timeout"] = 3

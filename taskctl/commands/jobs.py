@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from taskctl import bootstrap
+from taskctl.numbers import MAX_INT
 from taskctl.render import Format, OutputOption
 
 app = typer.Typer(name="jobs", help="Inspect and act on jobs.", no_args_is_help=True)
@@ -55,7 +56,7 @@ def list_jobs(
         typer.Option("--registry", "-r", help="scheduled | queued | active | finished | failed | canceled"),
     ] = "queued",
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10000, help="Jobs per page.")] = 50,
-    offset: Annotated[int, typer.Option("--offset", min=0, help="Jobs to skip.")] = 0,
+    offset: Annotated[int, typer.Option("--offset", min=0, max=MAX_INT, help="Jobs to skip.")] = 0,
     output: Format | None = OutputOption,
 ) -> None:
     """One page of a registry's jobs: queued in pick-up order, scheduled by due time, others newest first."""
