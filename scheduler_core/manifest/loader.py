@@ -119,7 +119,13 @@ def read_sources(paths: Iterable[str], stdin: IO[str] | None = None) -> tuple[li
                 sources.append(Source(STDIN, text))
             continue
         path = Path(raw)
-        if path.is_dir():
+        try:
+            is_dir = path.is_dir()
+        except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL in it
+            name = raw if len(raw) <= 80 else raw[:80] + "..."
+            problems.append(Problem(name, 0, "", f"cannot read: {getattr(exc, 'strerror', None) or exc}"))
+            continue
+        if is_dir:
             found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
             if not found:
                 problems.append(Problem(raw, 0, "", "directory has no *.yaml or *.yml files"))
