@@ -106,7 +106,9 @@ def seeded(key_prefix: str) -> str:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(command=st.sampled_from(COMMANDS), value=values)
-def test_odd_values_never_crash_and_a_refusal_writes_nothing(seeded: str, command: list[str], value: str) -> None:
+def test_odd_values_never_crash_and_a_refusal_writes_nothing(
+    seeded: str, command: list[str], value: str
+) -> None:
     argv = [value if part == V else part.replace(V, value) for part in command]
     before = _written(seeded)
     out = cli(*argv)
