@@ -37,7 +37,26 @@ def claim(queue: Queue, worker: str, *, now: float | None = None, client: Any = 
     )
     if not out:
         return None
-    return Job.from_fields(out[0], queue.name, _pairs(out[1:]))
+    job = Job.from_fields(out[0], queue.name, _pairs(out[1:]))
+    if job.corrupt:
+        fail_corrupt(queue, job, worker=worker, now=t, client=client)
+        return claim(queue, worker, now=now, client=client)
+    return job
+
+
+CORRUPT = "CorruptRecord"  # exc_type of a job failed because its record could not be read
+
+
+def fail_corrupt(queue: Queue, job: Job, *, worker: str, now: float, client: Any = None) -> None:
+    """A claimed record that cannot be read goes straight to failed as `corrupt record`: no
+    retry, no execution process ever sees it (it would crash there, each time it is claimed)."""
+    import logging
+
+    job.failure_ttl = queue.config.default_failure_ttl
+    reason = f"corrupt record: {job.corrupt}"
+    outcome = Outcome(JobStatus.FAILED, {"exc_type": CORRUPT, "exc_message": reason})
+    complete(queue, job, outcome, worker=worker, now=now, client=client)
+    logging.getLogger("taskctl.worker").warning("job %s: corrupt record (%s): failed", job.id, job.corrupt)
 
 
 def claim_first(queues: Sequence[Queue], worker: str, *, now: float | None = None) -> Job | None:
@@ -111,7 +130,11 @@ def complete(
     )  # fmt: skip
     recorded = bool(int(out[0]))
     if len(out) > 1:
-        return recorded, Job.from_fields(out[1], queue.name, _pairs(out[2:]))
+        nxt = Job.from_fields(out[1], queue.name, _pairs(out[2:]))
+        if nxt.corrupt:
+            fail_corrupt(queue, nxt, worker=worker, now=t, client=client)
+            return recorded, claim(queue, worker, now=now, client=client)
+        return recorded, nxt
     return recorded, None
 
 

@@ -77,6 +77,7 @@ class Scheduler:
         from scheduler_core.scheduler.missed import drop_missed
         from scheduler_core.scheduler.planner import plan_due
         from scheduler_core.scheduler.recovery import lost_queues, mark, recover
+        from scheduler_core.scheduler.stale import drop_stale
 
         started = time.perf_counter()
         ts = now.timestamp()
@@ -95,6 +96,7 @@ class Scheduler:
             drop_missed(queues, now, config)
         outcome = plan_due(now, config)
         result.tasks, result.planned, result.skipped = outcome.tasks, outcome.jobs, outcome.skipped
+        drop_stale(queues, ts)  # rows changed past the ORM's signals: never promote their jobs
         for q in queues:
             result.promoted += q.promote_due(now=ts)
             result.reaped += len(reap(q, now=ts))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from scheduler_core.callables import check_allowed, import_callable
+from scheduler_core.callables import resolve
 from scheduler_core.jobs.record import Job, JobStatus, dumps
 from scheduler_core.worker import timeouts
 
@@ -41,9 +41,7 @@ class Callables:
     def get(self, path: str) -> tuple[Callable[..., Any], bool]:
         entry = self.cache.get(path)
         if entry is None:
-            if self.allowed:
-                check_allowed(path, self.allowed)
-            func = import_callable(path)
+            func = resolve(path, self.allowed)
             entry = self.cache[path] = (func, inspect.iscoroutinefunction(func))
         return entry
 

@@ -27,6 +27,7 @@ from types import FrameType
 from typing import Any
 
 from scheduler_core.broker.connection import check, get_client
+from scheduler_core.checks import open_callables_warning
 from scheduler_core.conf import get_config
 from scheduler_core.jobs import failure
 from scheduler_core.jobs.record import JobStatus
@@ -115,6 +116,8 @@ class Supervisor:
             log.info("worker %s started: queues %s, concurrency %d%s", self.name, names,
                      self.concurrency, ", burst" if self.options.burst else "",
                      extra={"worker": self.name, "queues": [q.name for q in self.queues]})  # fmt: skip
+            if (open_callables := open_callables_warning()) is not None:
+                log.warning("%s", open_callables)  # once started: start-up errors stay one line
             for q in self.queues:
                 q.scripts  # noqa: B018  # the Lua sources, read once here and shared by every child
             self.scheduler = SchedulerProcess() if self.options.with_scheduler else None

@@ -22,6 +22,13 @@ while true do
     return {done}
   end
   local jk = ARGV[7] .. id
+  local kind = redis.call('TYPE', jk).ok
+  if kind ~= 'hash' and kind ~= 'none' then
+    -- not a job record at all (written by hand, or a key clash): keep the id, mark it corrupt,
+    -- and let the claimer fail it as such; the script must not abort half-way (the id is popped)
+    redis.call('DEL', jk)
+    redis.call('HSET', jk, 'corrupt', 'the record is a Redis ' .. kind .. ', not a hash')
+  end
   local out = redis.call('HGETALL', jk)  -- empty: a record deleted while queued, skip its id
   if #out > 0 then
     redis.call('ZADD', KEYS[1], ARGV[5], id)
