@@ -23,6 +23,7 @@ NAMES = (
     "reap",
     "clear",
     "snapshot",
+    "rescore",
 )
 
 
@@ -46,6 +47,7 @@ class Scripts:
         self.reap: Script = client.register_script(source("reap"))
         self.clear: Script = client.register_script(source("clear"))
         self.snapshot: Script = client.register_script(source("snapshot"))
+        self.rescore: Script = client.register_script(source("rescore"))
 
 
 # Keyed by the client object itself (weakly), not by id(): an id can be reused by a new client

@@ -25,7 +25,13 @@ from types import FrameType
 from typing import Any
 
 from scheduler_core.conf import SchedulerConfig, get_config
-from scheduler_core.errors import BrokerUnavailable, DatabaseUnavailable, TaskctlError, from_service_error
+from scheduler_core.errors import (
+    BrokerOutOfMemory,
+    BrokerUnavailable,
+    DatabaseUnavailable,
+    TaskctlError,
+    from_service_error,
+)
 from scheduler_core.scheduler.leader import Leader
 from scheduler_core.worker.logs import flush as flush_logs
 
@@ -200,6 +206,7 @@ class Runner:
             sched.config.scheduler_lock_ttl,
         )
         was_leader = False
+        trouble, failures = "", 0  # the fault being ridden out, and how many passes it failed
         try:
             while not self.stopping:
                 close_old_connections()
@@ -212,10 +219,21 @@ class Runner:
                     if result.leader and (result.planned or result.recovered or result.promoted):
                         log.debug("pass: %s", result.as_dict())
                 except (BrokerUnavailable, DatabaseUnavailable) as exc:
-                    log.warning("scheduler pass failed: %s; retrying", exc)
-                    sched.leader.is_leader = False
+                    failures += 1
+                    if type(exc).__name__ != trouble:
+                        log.warning("scheduler pass failed: %s; retrying (logged again when this changes)",
+                                    exc, extra={"fault": type(exc).__name__})  # fmt: skip
+                        trouble = type(exc).__name__
+                    if not isinstance(exc, BrokerOutOfMemory):
+                        # a full broker still renews the lock (PEXPIRE uses no memory): keep it,
+                        # so that no other scheduler takes over only to hit the same wall
+                        sched.leader.is_leader = False
                     close_old_connections()
-                    wake_at = time.time() + min(sched.config.scheduler_interval, 2.0)
+                    wake_at = time.time() + min(0.25 * 2 ** min(failures, 5), 5.0)
+                else:
+                    if trouble:
+                        log.warning("scheduler passes work again after %d failed (%s)", failures, trouble)
+                    trouble, failures = "", 0
                 flush_logs()  # a quiet scheduler's log is complete before it sleeps
                 self._sleep_until(wake_at)
         except _Stop:

@@ -26,7 +26,7 @@ from scheduler_core.jobs.record import Job, JobStatus
 from scheduler_core.queues import lifecycle
 from scheduler_core.queues.lifecycle import Outcome
 from scheduler_core.queues.queue import Queue
-from scheduler_core.worker import logs, running, timeouts
+from scheduler_core.worker import logs, outage, running, timeouts
 from scheduler_core.worker.link import Link
 from scheduler_core.worker.running import AfterWork, Callables
 from scheduler_core.worker.slots import RUN, STOP, SUSPEND, Slots
@@ -108,6 +108,7 @@ class Executor:
         self.links: dict[int, Link] = {}  # one dedicated connection per broker client
         self.interruptible = False
         self.log_jobs = log.isEnabledFor(logging.INFO)
+        self.trouble = ""  # the broker fault being ridden out ("": none)
 
     # ----- process setup -----
     def _setup(self) -> None:
@@ -202,19 +203,22 @@ class Executor:
 
     def _broker(self, fn: Callable[[], _T]) -> _T:
         """Call `fn`, riding out a broker outage (logged once) until the supervisor says stop."""
-        import redis
-
         failures = 0
         while True:
             try:
-                return fn()
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                if failures == 0:
-                    log.error("broker unreachable: %s (retrying)", exc)
+                value = fn()
+            except Exception as exc:
+                if not outage.is_outage(exc):
+                    raise
+                self.trouble = outage.changed(log, self.trouble, "broker", exc)
                 failures += 1
                 if self.slots.mode == STOP and failures > 3:
                     raise
                 time.sleep(min(0.1 * 2**failures, 2.0))
+            else:
+                if self.trouble:
+                    self.trouble = outage.changed(log, self.trouble, "broker", None)
+                return value
 
     # ----- one job -----
     def _process(self, qi: int, job: Job) -> tuple[int, Job | None]:

@@ -26,7 +26,7 @@ from scheduler_core.jobs.record import JobStatus
 from scheduler_core.queues import lifecycle
 from scheduler_core.queues.lifecycle import Outcome
 from scheduler_core.queues.queue import Queue, get_queue
-from scheduler_core.worker import logs, running, timeouts
+from scheduler_core.worker import logs, outage, running, timeouts
 from scheduler_core.worker.executor import Budget, Executor, prepare_fork
 from scheduler_core.worker.heartbeat import Heartbeat, default_name
 from scheduler_core.worker.options import WorkerOptions
@@ -68,6 +68,7 @@ class Supervisor:
         self.last_busy = time.time()
         self.pid = os.getpid()
         self.registered = False
+        self.beat_trouble = ""  # what the last heartbeat failed with ("": it worked)
 
     # ----- start and stop -----
     def run(self) -> int:
@@ -382,7 +383,9 @@ class Supervisor:
         try:
             self.heartbeat.beat(now, state, current, done, failed)
         except Exception as exc:
-            log.error("heartbeat failed: %s", exc)
+            self.beat_trouble = outage.changed(log, self.beat_trouble, "heartbeat", exc)
+        else:
+            self.beat_trouble = outage.changed(log, self.beat_trouble, "heartbeat", None)
 
     def _check_idle(self, now: float) -> None:
         limit = self.options.max_idle_time
