@@ -109,6 +109,7 @@ class Executor:
         self.interruptible = False
         self.log_jobs = log.isEnabledFor(logging.INFO)
         self.trouble = ""  # the broker fault being ridden out ("": none)
+        self.max_result_bytes = queues[0].config.max_result_bytes
 
     # ----- process setup -----
     def _setup(self) -> None:
@@ -227,7 +228,7 @@ class Executor:
         # the slot holds the claim's start time: the supervisor fences its own records with it
         claimed = job.started_at.timestamp() if job.started_at else started
         self.slot.begin(qi, job.id, claimed, timeouts.hard_deadline(started, job.timeout))
-        ran = running.run(self.callables, job)
+        ran = running.run(self.callables, job, self.max_result_bytes)
         ended = time.time()
         if not ran.ok and job.retries_left > 0 and ran.retryable:
             delay = running.retry_delay(job)
