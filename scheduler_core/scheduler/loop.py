@@ -48,6 +48,7 @@ class PassResult:
     skipped: int = 0  # occurrences skipped (misfire / overlap)
     promoted: int = 0  # scheduled -> queued
     reaped: int = 0  # expired leases recovered
+    deferred_runs: int = 0  # task runs recorded late (kept during a database outage)
     seconds: float = 0.0  # wall time of the pass
 
     def as_dict(self) -> dict[str, Any]:
@@ -83,6 +84,7 @@ class Scheduler:
         from scheduler_core.scheduler.missed import drop_missed
         from scheduler_core.scheduler.planner import plan_due
         from scheduler_core.scheduler.recovery import lost_queues, mark, recover
+        from scheduler_core.tasks.runs import apply_deferred
 
         started = time.perf_counter()
         ts = now.timestamp()
@@ -90,6 +92,7 @@ class Scheduler:
             return PassResult(leader=False, wake_at=ts + self.leader.poll_interval)
         config = self.config
         result = PassResult(leader=True, wake_at=ts + config.scheduler_interval)
+        result.deferred_runs = apply_deferred()  # task runs kept while the database was down
         for url, names in lost_queues(config).items():
             result.recovered += recover(names, now, config)
             mark(config, url, now)

@@ -161,15 +161,13 @@ def run_callback(work: AfterWork, callables: Callables, callback_timeout: float)
 
 
 def record_task_run(work: AfterWork) -> None:
-    from django.db import close_old_connections
-
-    from scheduler_core.tasks.runs import record_run
+    from scheduler_core.tasks.runs import record_or_defer
 
     job = work.job
     assert job.task_id is not None
-    try:
-        close_old_connections()
-        record_run(job.task_id, job.occurrence, work.status.value, job.ended_at or datetime.now(UTC))
+    try:  # a database outage defers the bookkeeping to the scheduler (runs.py): nothing is lost
+        ended = job.ended_at or datetime.now(UTC)
+        record_or_defer(job.task_id, job.occurrence, work.status.value, ended, job.id)
     except Exception as exc:
         log.warning("job %s: recording the run of task %s failed: %r", job.id, job.task_id, exc,
                     extra={"job_id": job.id, "task_id": job.task_id})  # fmt: skip
