@@ -319,15 +319,23 @@ class Queue:
 
     # ----- operator moves -----
     def promote_due(
-        self, *, now: float | None = None, limit: int = 1000, hold_tasks_before: float | None = None
+        self,
+        *,
+        now: float | None = None,
+        limit: int = 1000,
+        hold_tasks_before: float | None = None,
+        hold_late_by: float | None = None,
     ) -> int:
         """Move due scheduled jobs to queued, in batches of `limit`; returns how many moved.
-        `hold_tasks_before`: leave task occurrences due before then to the scheduler (missed runs)."""
-        t = time.time() if now is None else now
+        `now`: None reads the broker's clock inside the script, when it runs (see promote.lua).
+        `hold_tasks_before` (or `hold_late_by` seconds before that clock): leave task occurrences
+        due before then to the scheduler (missed runs: their misfire policy)."""
         k = self.keys
-        args: list[Any] = [repr(t), limit, k.job_prefix]
+        args: list[Any] = ["" if now is None else repr(now), limit, k.job_prefix]
         if hold_tasks_before is not None:
             args.append(repr(hold_tasks_before))
+        elif hold_late_by is not None:
+            args += ["", repr(hold_late_by)]
         total = 0
         while True:
             moved, more = self.scripts.promote(keys=[k.scheduled, k.queued, k.signal], args=args)

@@ -69,7 +69,7 @@ class Scheduler:
     def run_once(self, now: datetime | None = None) -> PassResult:
         """One pass; broker / DB outages raise BrokerUnavailable / DatabaseUnavailable (exit 69)."""
         try:
-            return self._pass(now or datetime.now(UTC))
+            return self._pass(now or datetime.now(UTC), live=now is None)
         except TaskctlError:
             raise
         except Exception as exc:
@@ -78,7 +78,7 @@ class Scheduler:
                 raise
             raise mapped from exc
 
-    def _pass(self, now: datetime) -> PassResult:
+    def _pass(self, now: datetime, live: bool = False) -> PassResult:
         from scheduler_core.queues.lifecycle import reap
         from scheduler_core.queues.queue import all_queues
         from scheduler_core.scheduler.missed import drop_missed
@@ -97,7 +97,8 @@ class Scheduler:
             result.recovered += recover(names, now, config)
             mark(config, url, now)
         queues = all_queues()
-        if self.next_pass is None or ts - self.next_pass > config.misfire_grace:
+        decided = self.next_pass is None or ts - self.next_pass > config.misfire_grace
+        if decided:
             # back from downtime (or newly leading), i.e. this pass is more than the grace later
             # than planned: missed occurrences first, before the planner and any promotion see
             # them; a scheduler that kept up promoted everything on time
@@ -105,7 +106,14 @@ class Scheduler:
         outcome = plan_due(now, config)
         result.tasks, result.planned, result.skipped = outcome.tasks, outcome.jobs, outcome.skipped
         for q in queues:
-            result.promoted += q.promote_due(now=ts)
+            if live:
+                # at the broker's clock when the script runs: a pass that stalled (a paused broker)
+                # holds the occurrences that became late meanwhile, and the next pass, late by as
+                # much, applies their misfire policy (drop_missed) before promoting them
+                hold = None if decided else config.misfire_grace
+                result.promoted += q.promote_due(hold_late_by=hold)
+            else:
+                result.promoted += q.promote_due(now=ts)
             result.reaped += len(reap(q, now=ts))
         result.wake_at = min(result.wake_at, self._next_wake(now, outcome.wake_at, outcome.more, queues))
         result.seconds = time.perf_counter() - started

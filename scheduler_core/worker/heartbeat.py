@@ -38,7 +38,13 @@ def live_since(config: SchedulerConfig, now: float) -> float:
 
 class Heartbeat:
     def __init__(
-        self, name: str, queues: Sequence[Queue], config: SchedulerConfig, client: redis.Redis
+        self,
+        name: str,
+        queues: Sequence[Queue],
+        config: SchedulerConfig,
+        client: redis.Redis,
+        *,
+        server_clock: bool = False,
     ) -> None:
         self.name = name
         self.queues = list(queues)
@@ -46,6 +52,7 @@ class Heartbeat:
         self.client = client
         self.keys = GlobalKeys(config.key_prefix)
         self.record_ttl = max(int(config.lease_ttl * 2), 60)
+        self.server_clock = server_clock  # a live worker: promotions read the broker's clock
 
     def register(self, now: float, concurrency: int) -> None:
         """Write the worker record; Conflict when a live worker already has this name."""
@@ -119,7 +126,11 @@ class Heartbeat:
                 log.warning("job %s: its worker was lost (lease expired): %s", job_id, outcome,
                             extra={"job_id": job_id, "queue": q.name, "outcome": outcome})  # fmt: skip
             # occurrences missed during downtime are the scheduler's: it applies their misfire policy
-            q.promote_due(now=now, hold_tasks_before=now - self.config.misfire_grace)
+            grace = self.config.misfire_grace
+            if self.server_clock:  # the broker's time when the script runs: `now` may be stale by then
+                q.promote_due(hold_late_by=grace)
+            else:
+                q.promote_due(now=now, hold_tasks_before=now - grace)
             # ids of expired records leave the terminal registries on this timer too, not only when
             # another job ends there (a quiet queue would keep them all)
             q.prune(now=now)

@@ -83,9 +83,8 @@ class Supervisor:
         if pid_file:
             pid_file.acquire()  # Conflict: exit 4
         try:
-            self.heartbeat = Heartbeat(
-                self.name, self.queues, cfg, get_client(cfg.broker_url, cfg.connect_timeout)
-            )
+            client = get_client(cfg.broker_url, cfg.connect_timeout)
+            self.heartbeat = Heartbeat(self.name, self.queues, cfg, client, server_clock=True)
             channel = self.heartbeat.keys.commands
             self.listener = Listener(cfg.broker_url, cfg.connect_timeout, channel, self.name, self._deliver)
             self.listener.start()
