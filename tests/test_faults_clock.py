@@ -60,3 +60,14 @@ def test_injected_clocks_are_used_as_given(broker: PrivateRedis) -> None:
     assert q.promote_due(now=2_000_000_000.0) == 1
     job = q.fetch_job("later")
     assert job is not None and job.enqueued_at is not None and job.enqueued_at.timestamp() == 2_000_000_000.0
+
+
+def test_the_scheduler_holds_only_what_became_late_since_its_pass_began(broker: PrivateRedis) -> None:
+    q = get_queue("default")
+    t = time.time()
+    for job_id, due in (("task-1-1", t - 30), ("task-1-2", t - 3), ("task-1-3", t - 0.5), ("plain", t - 3)):
+        q.enqueue_call(JobCall("tests.jobs.noop", job_id=job_id, at=due), now=t - 60)
+    # a pass that began at t - 2.5 with a grace of 1 s: task-1-1 was judged (old), task-1-2 became
+    # late during the pass, task-1-3 is on time, a plain job is never held
+    assert q.promote_due(hold_late_by=1.0, hold_from=t - 2.5 - 1.0) == 3
+    assert broker.client().zrange(q.keys.scheduled, 0, -1) == ["task-1-2"]

@@ -325,17 +325,25 @@ class Queue:
         limit: int = 1000,
         hold_tasks_before: float | None = None,
         hold_late_by: float | None = None,
+        hold_from: float | None = None,
     ) -> int:
         """Move due scheduled jobs to queued, in batches of `limit`; returns how many moved.
         `now`: None reads the broker's clock inside the script, when it runs (see promote.lua).
         `hold_tasks_before` (or `hold_late_by` seconds before that clock): leave task occurrences
-        due before then to the scheduler (missed runs: their misfire policy)."""
+        due before then to the scheduler (missed runs: their misfire policy); with `hold_from`,
+        only those due since then."""
         k = self.keys
         args: list[Any] = ["" if now is None else repr(now), limit, k.job_prefix]
         if hold_tasks_before is not None:
             args.append(repr(hold_tasks_before))
         elif hold_late_by is not None:
             args += ["", repr(hold_late_by)]
+        if hold_from is not None:
+            if len(args) == 3:
+                args.append("")
+            if len(args) == 4:
+                args.append("")
+            args.append(repr(hold_from))
         total = 0
         while True:
             moved, more = self.scripts.promote(keys=[k.scheduled, k.queued, k.signal], args=args)

@@ -97,8 +97,7 @@ class Scheduler:
             result.recovered += recover(names, now, config)
             mark(config, url, now)
         queues = all_queues()
-        decided = self.next_pass is None or ts - self.next_pass > config.misfire_grace
-        if decided:
+        if self.next_pass is None or ts - self.next_pass > config.misfire_grace:
             # back from downtime (or newly leading), i.e. this pass is more than the grace later
             # than planned: missed occurrences first, before the planner and any promotion see
             # them; a scheduler that kept up promoted everything on time
@@ -107,11 +106,12 @@ class Scheduler:
         result.tasks, result.planned, result.skipped = outcome.tasks, outcome.jobs, outcome.skipped
         for q in queues:
             if live:
-                # at the broker's clock when the script runs: a pass that stalled (a paused broker)
-                # holds the occurrences that became late meanwhile, and the next pass, late by as
-                # much, applies their misfire policy (drop_missed) before promoting them
-                hold = None if decided else config.misfire_grace
-                result.promoted += q.promote_due(hold_late_by=hold)
+                # at the broker's clock when the script runs. A pass that stalled (a paused broker)
+                # holds the occurrences that became late only meanwhile (due since ts - grace), and
+                # the next pass, late by as much, applies their misfire policy (drop_missed) first;
+                # older ones were judged by this pass (drop_missed, or planned late on purpose)
+                grace = config.misfire_grace
+                result.promoted += q.promote_due(hold_late_by=grace, hold_from=ts - grace)
             else:
                 result.promoted += q.promote_due(now=ts)
             result.reaped += len(reap(q, now=ts))
