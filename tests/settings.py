@@ -31,6 +31,7 @@ for _env, _key in (
     ("TASKCTL_HEARTBEAT_INTERVAL", "HEARTBEAT_INTERVAL"),
     ("TASKCTL_SCHEDULER_LOCK_TTL", "SCHEDULER_LOCK_TTL"),
     ("TASKCTL_SCHEDULER_INTERVAL", "SCHEDULER_INTERVAL"),
+    ("TASKCTL_MAX_RESULT_BYTES", "MAX_RESULT_BYTES"),
 ):
     if os.environ.get(_env):
         SCHEDULER[_key] = os.environ[_env]

@@ -163,12 +163,13 @@ def retry_later(
 
 
 def renew_leases(queue: Queue, job_ids: Sequence[str], *, now: float | None = None) -> None:
-    """Heartbeat: push the lease of running jobs forward (XX: a recovered job is not re-added)."""
+    """Heartbeat: push the lease of running jobs forward (a recovered job is not re-added).
+    A script that keeps working when the broker is out of memory (see rescore.lua)."""
     if not job_ids:
         return
     t = time.time() if now is None else now
     deadline = t + queue.config.lease_ttl
-    queue.connection.zadd(queue.keys.active, {i: deadline for i in job_ids}, xx=True)
+    queue.scripts.rescore(keys=[queue.keys.active], args=[repr(deadline), *job_ids])
 
 
 def reap(queue: Queue, *, now: float | None = None, limit: int = 500) -> list[tuple[str, str]]:

@@ -60,21 +60,28 @@ def call(
         timeouts.disarm()
 
 
-def run(callables: Callables, job: Job) -> Ran:
+def run(callables: Callables, job: Job, max_result_bytes: int | None = None) -> Ran:
     try:
         func, is_async = callables.get(job.callable)
         result = call(func, is_async, job.args, job.kwargs, job.timeout)
     except BaseException as exc:  # a job may raise anything, SystemExit included
         return Ran(False, exc=exc, fields=failure_fields(exc, tb_module.format_exc()))
-    return Ran(True, result=result, fields=result_fields(result))
+    return Ran(True, result=result, fields=result_fields(result, max_result_bytes))
 
 
-def result_fields(result: Any) -> dict[str, Any]:
-    """The result as JSON, or its repr (as a JSON string, marked) when it is not JSON."""
+def result_fields(result: Any, max_bytes: int | None = None) -> dict[str, Any]:
+    """The result as JSON, or its repr (as a JSON string, marked) when it is not JSON. A result
+    over `max_bytes` (MAX_RESULT_BYTES) is replaced by a marker string naming its size, marked as
+    a repr too: the job still finishes, and no write can pass Redis's 512 MB value limit."""
     try:
-        return {"result": dumps(result, "result")}
+        fields: dict[str, Any] = {"result": dumps(result, "result")}
     except Exception:
-        return {"result": dumps(_safe_repr(result), "result"), "result_repr": "1"}
+        fields = {"result": dumps(_safe_repr(result), "result"), "result_repr": "1"}
+    size = len(fields["result"])
+    if max_bytes is not None and max_bytes > 0 and size > max_bytes:
+        marker = f"<result not stored: {size} bytes of JSON, over MAX_RESULT_BYTES ({max_bytes})>"
+        return {"result": dumps(marker, "result"), "result_repr": "1", "result_bytes": size}
+    return fields
 
 
 def _safe_repr(value: Any) -> str:
@@ -142,15 +149,13 @@ def run_callback(work: AfterWork, callables: Callables, callback_timeout: float)
 
 
 def record_task_run(work: AfterWork) -> None:
-    from django.db import close_old_connections
-
-    from scheduler_core.tasks.runs import record_run
+    from scheduler_core.tasks.runs import record_or_defer
 
     job = work.job
     assert job.task_id is not None
-    try:
-        close_old_connections()
-        record_run(job.task_id, job.occurrence, work.status.value, job.ended_at or datetime.now(UTC))
+    try:  # a database outage defers the bookkeeping to the scheduler (runs.py): nothing is lost
+        ended = job.ended_at or datetime.now(UTC)
+        record_or_defer(job.task_id, job.occurrence, work.status.value, ended, job.id)
     except Exception as exc:
         log.warning("job %s: recording the run of task %s failed: %r", job.id, job.task_id, exc,
                     extra={"job_id": job.id, "task_id": job.task_id})  # fmt: skip

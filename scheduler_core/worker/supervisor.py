@@ -34,7 +34,7 @@ from scheduler_core.jobs.record import JobStatus
 from scheduler_core.queues import lifecycle
 from scheduler_core.queues.lifecycle import Outcome
 from scheduler_core.queues.queue import Queue, get_queue
-from scheduler_core.worker import forking, logs, timeouts
+from scheduler_core.worker import forking, logs, outage, timeouts
 from scheduler_core.worker.clock import SYSTEM, Clock
 from scheduler_core.worker.commands import Listener
 from scheduler_core.worker.executor import Budget, Executor
@@ -92,6 +92,7 @@ class Supervisor:
         self.heartbeat: Heartbeat | None = None
         self.listener: Listener | None = None
         self.scheduler: SchedulerProcess | None = None
+        self.beat_trouble = ""  # what the last heartbeat failed with ("": it worked)
 
     # ----- start and stop -----
     def run(self) -> int:
@@ -102,9 +103,8 @@ class Supervisor:
         if pid_file:
             pid_file.acquire()  # Conflict: exit 4
         try:
-            self.heartbeat = Heartbeat(
-                self.name, self.queues, cfg, get_client(cfg.broker_url, cfg.connect_timeout)
-            )
+            client = get_client(cfg.broker_url, cfg.connect_timeout)
+            self.heartbeat = Heartbeat(self.name, self.queues, cfg, client, server_clock=True)
             channel = self.heartbeat.keys.commands
             self.listener = Listener(cfg.broker_url, cfg.connect_timeout, channel, self.name, self._deliver)
             self.listener.start()
@@ -383,7 +383,9 @@ class Supervisor:
         try:
             self.heartbeat.beat(self.clock.wall(), state, current, done, failed)
         except Exception as exc:
-            log.error("heartbeat failed: %s", exc)
+            self.beat_trouble = outage.changed(log, self.beat_trouble, "heartbeat", exc)
+        else:
+            self.beat_trouble = outage.changed(log, self.beat_trouble, "heartbeat", None)
 
     def _check_idle(self, now: float) -> None:
         limit = self.options.max_idle_time
