@@ -339,3 +339,29 @@ def test_quarantined_task_says_why_in_the_list_and_on_its_page(su: Client) -> No
     assert "Quarantined: the scheduler does not plan this task: callable tests.jobs.gone: not found" in [
         str(m) for m in r.context["messages"]
     ]
+
+
+def test_job_page_lists_every_attempt_with_its_error(su: Client) -> None:
+    from scheduler_core.jobs.record import Retry
+    from scheduler_core.queues import lifecycle
+
+    q = get_queue("default")
+    job = q.enqueue_call(JobCall("tests.jobs.fail", retry=Retry(2, (0,))))
+    for n in (1, 2):
+        claimed = lifecycle.claim(q, "w-test")
+        assert claimed is not None and claimed.attempt == n
+        fields = {"exc_type": "RuntimeError", "exc_message": f"attempt {n} broke"}
+        assert lifecycle.retry_later(q, claimed, 0, fields)
+        q.promote_due()
+    claimed = lifecycle.claim(q, "w-test")
+    assert claimed is not None
+    fields = {"exc_type": "RuntimeError", "exc_message": "attempt 3 broke"}
+    lifecycle.complete(q, claimed, lifecycle.Outcome(JobStatus.FAILED, fields), worker="w-test")
+    r = su.get(f"{JOBS}default/{job.id}/")
+    notes = [(a["n"], a["note"]) for a in r.context["history"]]
+    assert notes == [
+        (1, "RuntimeError: attempt 1 broke; retried"),
+        (2, "RuntimeError: attempt 2 broke; retried"),
+        (3, "RuntimeError: attempt 3 broke"),
+    ]
+    assert all(a["started_at"] is not None for a in r.context["history"])

@@ -150,6 +150,7 @@ class JobAdmin(ConsoleAdmin):
         from scheduler_core.conf import get_config
         from scheduler_core.console import registry as reg
         from scheduler_core.inspect import job_detail
+        from scheduler_core.queues.queue import get_queue
 
         self.require_view(request)
         if queue not in get_config().queues:
@@ -174,7 +175,9 @@ class JobAdmin(ConsoleAdmin):
             return HttpResponseRedirect(here)
         try:
             job = job_detail(job_id, queue)
-        except NotFound:
+            # the earlier attempts are not part of `jobs show`'s shape: read from the record here
+            job["history"] = get_queue(queue).fetch_job(job_id).history  # type: ignore[union-attr]
+        except (NotFound, AttributeError):
             raise Http404(f"no job {job_id!r} in queue {queue!r}") from None
         registry = job["registry"]
         task_link = None
@@ -198,9 +201,23 @@ def _pretty(value: Any) -> str:
 
 
 def _history(job: dict[str, Any]) -> list[dict[str, Any]]:
-    """The attempts as far as the record knows them: earlier attempts by number (their errors are
-    not kept), then the latest with its times and outcome."""
-    rows: list[dict[str, Any]] = [{"n": n, "note": "failed; retried"} for n in range(1, job["attempt"])]
+    """Every attempt: the earlier ones from the record's history (an attempt retried after its
+    worker was lost has no entry there), then the latest with its times and outcome."""
+    from datetime import UTC, datetime
+
+    def when(ts: float | None) -> datetime | None:
+        return datetime.fromtimestamp(ts, UTC) if ts else None
+
+    known = {h["attempt"]: h for h in job["history"] if isinstance(h, dict) and "attempt" in h}
+    rows: list[dict[str, Any]] = []
+    for n in range(1, job["attempt"]):
+        h = known.get(n)
+        if h is None:
+            rows.append({"n": n, "note": "retried (no details kept)"})
+        else:
+            error = f"{h.get('exc_type') or 'failed'}: {h.get('exc_message') or ''}".rstrip(": ")
+            rows.append({"n": n, "started_at": when(h.get("started_at")), "ended_at": when(h.get("ended_at")),
+                         "note": f"{error}; retried"})  # fmt: skip
     last = job["exc_type"] and f"{job['exc_type']}: {job['exc_message'] or ''}"
     rows.append({
         "n": job["attempt"], "started_at": job["started_at"], "ended_at": job["ended_at"],

@@ -113,6 +113,9 @@ class Job:
     backoff: list[int] = field(default_factory=list)
     attempt: int = 1
     meta: dict[str, Any] = field(default_factory=dict)
+    # earlier attempts that failed and were retried: attempt, started_at, ended_at (epoch s),
+    # exc_type, exc_message (the latest attempt is the record's own fields)
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_fields(cls, job_id: str, queue: str, h: dict[str, str]) -> Job:
@@ -155,6 +158,7 @@ class Job:
             backoff=spec.get("backoff", []),
             attempt=_int(h.get("attempt"), 1),
             meta=spec.get("meta", {}),
+            history=loads(h["history"]) if h.get("history") else [],
         )
 
     @classmethod
