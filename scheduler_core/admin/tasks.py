@@ -71,10 +71,10 @@ class TaskAdmin(TaskAdminBase):
         "schedule",
         "queue",
         "enabled",
+        "status",  # before the times: a quarantine reason must be in view
         "task_set",
         "next_run_at",
         "last_run_at",
-        "status",
     )
     list_filter = ("type", "queue", "enabled", "task_set")
     search_fields = ("name", "callable", "description")

@@ -140,3 +140,37 @@ def test_non_staff_and_staff_without_permissions_are_refused(page: Any, live_ser
         response = page.goto(f"{base}/admin/scheduler_core/{path}/?queue=default&registry=failed")
         assert response is not None and response.status == 403, path
     shot(page, "15-staff-without-permission-forbidden")
+
+
+def test_task_page_next_fires_run_now_and_quarantine(page: Any, live_server: Any) -> None:
+    from scheduler_core.models import Task, TaskType
+
+    _user("ops", superuser=True)
+    task = Task.objects.create(name="berlin-nightly", type=TaskType.CRON, callable="tests.jobs.noop",
+                               cron="30 2 * * *", timezone="Europe/Berlin")  # fmt: skip
+    bad = Task.objects.create(name="broken", type=TaskType.CRON, callable="tests.jobs.noop", cron="0 3 * * *")
+    why = "callable tests.jobs.gone: not found"
+    Task.objects.filter(pk=bad.pk).update(last_status="invalid", invalid_reason=why)
+    login(page, live_server.url, "ops")
+    page.locator("#content-main").get_by_role("link", name="Tasks", exact=True).click()
+    page.wait_for_selector("#result_list")
+    assert "invalid: callable tests.jobs.gone: not found" in page.inner_text("#result_list")
+    shot(page, "16-tasks-list-quarantine")
+    page.get_by_role("link", name="berlin-nightly").click()
+    page.wait_for_selector("#next-fires")
+    assert page.locator("#next-fires tbody tr").count() == 10
+    page.click("#run-now")
+    shot(page, "17-confirm-run-now")
+    page.click("#confirm")
+    page.wait_for_selector("#job-status")
+    assert page.inner_text("#job-status") == "queued"
+    assert page.inner_text("#job-task") == "berlin-nightly"
+    page.click("#job-task")
+    page.wait_for_selector("#recent-runs")
+    assert "queued" in page.inner_text("#recent-runs")
+    shot(page, "18-task-page")
+    page.goto(f"{live_server.url}/admin/scheduler_core/task/{bad.pk}/change/")
+    assert "Quarantined" in page.inner_text("ul.messagelist")
+    shot(page, "19-task-quarantined")
+    assert get_queue("default").count("queued") == 1
+    assert Task.objects.get(pk=task.pk).run_count == 0  # run now enqueues; the count waits for the run
