@@ -16,8 +16,10 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.staticfiles",  # the admin's CSS and JS for the browser tests' live server
     "scheduler_core",
 ]
+STATIC_URL = "static/"
 DATABASES = {"default": dj_database_url.parse(_db_url)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SCHEDULER = {

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from scheduler_core.jobs import failure
-from scheduler_core.jobs.record import Job, JobStatus
+from scheduler_core.jobs.record import Job, JobStatus, dumps
 from scheduler_core.queues.queue import Queue
 
 
@@ -157,9 +157,25 @@ def retry_later(
     ]  # fmt: skip
     for key, value in fields.items():
         flat += [key, value]
+    flat += ["history", _history_with(job, fields, t)]
     keys = [k.active, k.scheduled, k.job(job.id)]
     args = [job.id, repr(t + delay), job.worker or "", run_of(job), _opt(lease_expired_by), *flat]
     return bool(queue.scripts.retry(keys=keys, args=args))
+
+
+HISTORY_KEPT = 20  # attempts a record remembers (the oldest go first)
+
+
+def _history_with(job: Job, fields: dict[str, Any], ended: float) -> bytes:
+    """The record's attempt history with the attempt that just failed added (for the job page)."""
+    entry = {
+        "attempt": job.attempt,
+        "started_at": job.started_at.timestamp() if job.started_at else None,
+        "ended_at": ended,
+        "exc_type": str(fields.get("exc_type", "")),
+        "exc_message": str(fields.get("exc_message", ""))[:500],
+    }
+    return dumps([*job.history, entry][-HISTORY_KEPT:], "attempt history")
 
 
 def renew_leases(queue: Queue, job_ids: Sequence[str], *, now: float | None = None) -> None:
