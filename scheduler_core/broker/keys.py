@@ -14,6 +14,11 @@ multi-key Lua script touches one slot:
                                    when a claim finds the queue empty). Workers block on BLPOP
                                    over the signal lists of all their queues, then claim with a
                                    script, so a job moves queued -> active in one atomic step.
+    <prefix>:{<queue>}:stats       HASH  counters since the queue's first job, never expired: one
+                                   per outcome (finished failed stopped retried lost), and the run
+                                   durations as `duration:<upper bound>` (non-cumulative buckets)
+                                   and `duration:sum`. Written by finish / retry / reap, in the
+                                   same script as the move they count; read by metrics.
 
 Cross-queue keys (one slot each, never used together with per-queue keys in a script):
 
@@ -58,6 +63,10 @@ class QueueKeys:
     @cached_property
     def signal(self) -> str:
         return f"{self.base}:signal"
+
+    @cached_property
+    def stats(self) -> str:
+        return f"{self.base}:stats"
 
     @cached_property
     def scheduled(self) -> str:

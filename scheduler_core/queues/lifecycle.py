@@ -93,11 +93,12 @@ def complete(
     t = time.time() if now is None else now
     k = queue.keys
     ttl = job.result_ttl if outcome.status is JobStatus.FINISHED else job.failure_ttl
+    # status first: finish.lua names the outcome counter after it
     fields: list[Any] = ["status", outcome.status.value, "ended_at", repr(t)]
     for key, value in outcome.fields.items():
         fields += [key, value]
     out = queue.scripts.finish(
-        keys=[k.active, k.registry(outcome.registry), k.job(job.id), k.queued, k.signal],
+        keys=[k.active, k.registry(outcome.registry), k.job(job.id), k.queued, k.signal, k.stats],
         args=[
             job.id, repr(t), ttl, "1" if claim_next else "0", repr(t + queue.config.lease_ttl),
             worker, k.job_prefix, run_of(job), *fields,
@@ -122,7 +123,7 @@ def retry_later(
     ]  # fmt: skip
     for key, value in fields.items():
         flat += [key, value]
-    keys = [k.active, k.scheduled, k.job(job.id)]
+    keys = [k.active, k.scheduled, k.job(job.id), k.stats]
     args = [job.id, repr(t + delay), job.worker or "", run_of(job), *flat]
     return bool(queue.scripts.retry(keys=keys, args=args))
 
@@ -141,7 +142,7 @@ def reap(queue: Queue, *, now: float | None = None, limit: int = 500) -> list[tu
     t = time.time() if now is None else now
     k = queue.keys
     out = queue.scripts.reap(
-        keys=[k.active, k.failed, k.queued, k.signal],
+        keys=[k.active, k.failed, k.queued, k.signal, k.stats],
         args=[repr(t), limit, k.job_prefix, queue.config.default_failure_ttl],
     )
     return list(zip(out[::2], out[1::2], strict=True))

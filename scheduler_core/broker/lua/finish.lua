@@ -4,9 +4,12 @@
 -- A job that is no longer active, or no longer this worker's (its lease was taken by the reaper,
 -- or it was deleted), is not touched: the first outcome recorded wins, so a job is never in two
 -- registries.
--- KEYS: 1 active zset, 2 target zset, 3 job hash, 4 queued list, 5 signal list
+-- KEYS: 1 active zset, 2 target zset, 3 job hash, 4 queued list, 5 signal list, 6 stats hash
 -- ARGV: 1 id, 2 now, 3 ttl (-1 forever, 0 delete now), 4 claim next ("1"|"0"), 5 lease deadline,
 --       6 worker name, 7 job key prefix, 8 the run's started_at ("": not checked), 9.. field, value pairs
+--       (the first pair is 'status', the outcome: it names the outcome's counter)
+-- duration buckets (seconds, upper bounds), as scheduler_core.metrics.series.DURATION_BUCKETS
+local BUCKETS = {'0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '30', '60', '300', '900', '3600'}
 local done = 0
 -- fenced by the run: a process whose lease ran out (the job was recovered and claimed again, by
 -- another worker or by another process of the same one) must not record over the job's new run.
@@ -33,6 +36,20 @@ if same_run and redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
       redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + ttl, ARGV[1])
       redis.call('EXPIRE', KEYS[3], ttl)
     end
+  end
+  -- the metrics: one counter per outcome, and the run's duration in its (non-cumulative) bucket
+  redis.call('HINCRBY', KEYS[6], ARGV[9] == 'status' and ARGV[10] or 'finished', 1)
+  if run[2] then
+    local took = math.max(tonumber(ARGV[2]) - tonumber(run[2]), 0)
+    local le = '+Inf'
+    for _, bound in ipairs(BUCKETS) do
+      if took <= tonumber(bound) then
+        le = bound
+        break
+      end
+    end
+    redis.call('HINCRBY', KEYS[6], 'duration:' .. le, 1)
+    redis.call('HINCRBYFLOAT', KEYS[6], 'duration:sum', took)
   end
 end
 if ARGV[4] ~= '1' then

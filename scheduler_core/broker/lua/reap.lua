@@ -1,9 +1,11 @@
 -- Recover jobs whose lease expired (their worker died): back to queued while retries remain,
 -- else to failed with the reason. Returns {id, outcome, ...}.
--- KEYS: 1 active zset, 2 failed zset, 3 queued list, 4 signal list
+-- KEYS: 1 active zset, 2 failed zset, 3 queued list, 4 signal list, 5 stats hash (counts 'lost':
+--       every recovered job once, requeued or failed)
 -- ARGV: 1 now, 2 limit, 3 job key prefix, 4 default failure ttl
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 local out = {}
+local lost = 0
 if #ids > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])  -- expired failed entries leave on the way
 end
@@ -11,6 +13,7 @@ for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[1], id)
   local jk = ARGV[3] .. id
   if redis.call('EXISTS', jk) == 1 then
+    lost = lost + 1
     local left = tonumber(redis.call('HGET', jk, 'retries_left') or '0') or 0
     if left > 0 then
       redis.call('HSET', jk, 'status', 'queued', 'enqueued_at', ARGV[1], 'retries_left', left - 1,
@@ -41,6 +44,9 @@ for _, id in ipairs(ids) do
       table.insert(out, 'failed')
     end
   end
+end
+if lost > 0 then
+  redis.call('HINCRBY', KEYS[5], 'lost', lost)
 end
 redis.call('LTRIM', KEYS[4], 0, 999)
 return out
