@@ -32,6 +32,7 @@ class SchedulerConfig:
     scheduler_lock_ttl: float = 5.0  # leader lease; a standby takes over within 2x this
     lookahead: float = 60.0  # seconds ahead that task occurrences are planned into "scheduled"
     connect_timeout: float = 3.0  # seconds; unreachable brokers fail fast
+    metrics_token: str = ""  # bearer token of the site's metrics view ("": staff only)
 
     @property
     def misfire_grace(self) -> float:
@@ -56,7 +57,9 @@ _FLOAT_KEYS = {
     "LOOKAHEAD",
     "CONNECT_TIMEOUT",
 }
-_KNOWN = _INT_KEYS | _FLOAT_KEYS | {"BROKER_URL", "QUEUES", "KEY_PREFIX", "ALLOWED_CALLABLES"}
+_KNOWN = (
+    _INT_KEYS | _FLOAT_KEYS | {"BROKER_URL", "QUEUES", "KEY_PREFIX", "ALLOWED_CALLABLES", "METRICS_TOKEN"}
+)
 
 
 def parse_config(raw: dict[str, Any]) -> SchedulerConfig:
@@ -102,6 +105,7 @@ def parse_config(raw: dict[str, Any]) -> SchedulerConfig:
         queues=queues,
         key_prefix=str(raw.get("KEY_PREFIX", "taskctl")),
         allowed_callables=tuple(allowed),
+        metrics_token=str(raw.get("METRICS_TOKEN") or ""),
         **kwargs,
     )
 

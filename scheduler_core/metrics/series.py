@@ -22,10 +22,10 @@ OUTCOMES: tuple[str, ...] = ("finished", "failed", "stopped", "retried", "lost")
 # A worker's states, as its heartbeat writes them.
 WORKER_STATES: tuple[str, ...] = ("idle", "busy", "suspended", "stopping")
 
-# Upper bounds in seconds (the +Inf bucket is implied), as written in finish.lua.
+# Upper bounds in seconds (the +Inf bucket is implied), as finish.lua writes them (Lua's tostring).
 DURATION_BUCKETS: tuple[str, ...] = (
     "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "30", "60", "300", "900",
     "3600",
 )  # fmt: skip
 
-DURATION_FIELD = "duration:"  # the stats hash's field prefix: duration:<bound>, duration:sum
+DURATION_SUM_FIELD = "duration_us"  # the stats hash's total run time, in microseconds

@@ -8,8 +8,9 @@
 -- ARGV: 1 id, 2 now, 3 ttl (-1 forever, 0 delete now), 4 claim next ("1"|"0"), 5 lease deadline,
 --       6 worker name, 7 job key prefix, 8 the run's started_at ("": not checked), 9.. field, value pairs
 --       (the first pair is 'status', the outcome: it names the outcome's counter)
--- duration buckets (seconds, upper bounds), as scheduler_core.metrics.series.DURATION_BUCKETS
-local BUCKETS = {'0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '30', '60', '300', '900', '3600'}
+-- duration buckets (seconds, upper bounds; tostring gives the field names), as
+-- scheduler_core.metrics.series.DURATION_BUCKETS
+local BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600}
 local done = 0
 -- fenced by the run: a process whose lease ran out (the job was recovered and claimed again, by
 -- another worker or by another process of the same one) must not record over the job's new run.
@@ -37,19 +38,22 @@ if same_run and redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
       redis.call('EXPIRE', KEYS[3], ttl)
     end
   end
-  -- the metrics: one counter per outcome, and the run's duration in its (non-cumulative) bucket
-  redis.call('HINCRBY', KEYS[6], ARGV[9] == 'status' and ARGV[10] or 'finished', 1)
+  -- the metrics: the outcome's counter, in the bucket of the run's duration (non-cumulative),
+  -- and the durations' sum in microseconds: two increments of one hash
+  local outcome = ARGV[9] == 'status' and ARGV[10] or 'finished'
   if run[2] then
     local took = math.max(tonumber(ARGV[2]) - tonumber(run[2]), 0)
     local le = '+Inf'
     for _, bound in ipairs(BUCKETS) do
-      if took <= tonumber(bound) then
-        le = bound
+      if took <= bound then
+        le = tostring(bound)
         break
       end
     end
-    redis.call('HINCRBY', KEYS[6], 'duration:' .. le, 1)
-    redis.call('HINCRBYFLOAT', KEYS[6], 'duration:sum', took)
+    redis.call('HINCRBY', KEYS[6], outcome .. ':' .. le, 1)
+    redis.call('HINCRBY', KEYS[6], 'duration_us', math.floor(took * 1e6 + 0.5))
+  else
+    redis.call('HINCRBY', KEYS[6], outcome, 1)
   end
 end
 if ARGV[4] ~= '1' then
