@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from taskctl import __version__, bootstrap
-from taskctl.commands import db, jobs, queues, scheduler, tasks, worker, workers
+from taskctl.commands import db, health, jobs, metrics, queues, scheduler, tasks, worker, workers
 from taskctl.failures import exit_code_for
 
 app = typer.Typer(
@@ -26,7 +26,7 @@ app = typer.Typer(
     # (~0.5 s), which would make `taskctl --help` slow. Sub-apps inherit this from the root.
     rich_markup_mode=None,
 )
-for module in (db, tasks, worker, scheduler, queues, jobs, workers):
+for module in (db, tasks, worker, scheduler, queues, jobs, workers, metrics, health):
     app.add_typer(module.app)
 
 
