@@ -6,7 +6,9 @@ Checks (each can be skipped by name):
 - scheduler: a scheduler holds the leader lock (on the main broker);
 - workers:   every selected queue has a live worker that takes jobs (idle or busy; suspended
              and stopping ones do not count);
-- oldest_queued (only with a limit): no selected queue's oldest queued job is older than it.
+- oldest_queued (only with a limit): no selected queue's oldest queued job is older than it;
+- worker (only for the names given): that worker is live (its heartbeat is fresh), whatever its
+  state: a Kubernetes liveness probe of one worker pod asks this, and a suspended worker is fine.
 
 An unreachable broker or database is a failed check, not an error: the answer to "is it healthy"
 is then "no". Every check is bounded in time (the broker's replies by CONNECT_TIMEOUT, the
@@ -24,20 +26,21 @@ from typing import Any
 from scheduler_core.conf import SchedulerConfig, get_config
 from scheduler_core.errors import InvalidInput
 
-CHECKS: tuple[str, ...] = ("broker", "database", "scheduler", "workers", "oldest_queued")
+CHECKS: tuple[str, ...] = ("broker", "database", "scheduler", "workers", "oldest_queued", "worker")
 TAKING_JOBS = ("idle", "busy")  # worker states that will run a queued job
 
 
 @dataclass
 class Check:
     name: str  # one of CHECKS
-    target: str  # the queue checked, or "" for a check of the whole system
+    target: str  # the queue (the worker, for `worker`) checked, or "" for the whole system
     ok: bool
     detail: str
 
     def line(self) -> str:
         """One line for people: `workers: queue "default": no live worker`."""
-        where = f'queue "{self.target}": ' if self.target else ""
+        kind = "worker" if self.name == "worker" else "queue"
+        where = f'{kind} "{self.target}": ' if self.target else ""
         return f"{self.name}: {where}{self.detail}"
 
     def as_dict(self) -> dict[str, Any]:
@@ -48,6 +51,7 @@ def run_checks(
     queues: Sequence[str] = (),
     *,
     max_oldest_queued: float | None = None,
+    workers: Sequence[str] = (),
     skip: Sequence[str] = (),
     now: float | None = None,
     config: SchedulerConfig | None = None,
@@ -102,6 +106,16 @@ def run_checks(
             ok = q.oldest_queued <= max_oldest_queued
             detail = f"oldest queued job waited {q.oldest_queued:g}s (limit {max_oldest_queued:g}s)"
             checks.append(Check("oldest_queued", q.name, ok, detail))
+    if "worker" not in skip:
+        for name in dict.fromkeys(workers):
+            if not reading.workers_up:
+                checks.append(
+                    Check("worker", name, False, f"unknown: main broker unreachable: {reading.workers_error}")
+                )
+            elif name in reading.live:
+                checks.append(Check("worker", name, True, f"live ({reading.live[name]})"))
+            else:
+                checks.append(Check("worker", name, False, "not running (no fresh heartbeat)"))
     return checks
 
 

@@ -66,6 +66,19 @@ def test_queue_and_skip_narrow_the_checks() -> None:
     assert (out.code, out.stdout) == (1, 'workers: queue "low": no live worker\n')
 
 
+def test_worker_names_a_pod_of_its_own() -> None:
+    """A liveness probe of one worker: live whatever its state (suspended is an operator's choice)."""
+    add_worker("pod-a", ["default"], state="suspended")
+    only = ["--skip", "broker", "--skip", "database", "--skip", "scheduler", "--skip", "workers"]
+    out = cli("health", *only, "--worker", "pod-a", "-o", "json")
+    assert out.code == 0
+    assert json.loads(out.stdout)["checks"] == [
+        {"name": "worker", "target": "pod-a", "ok": True, "detail": "live (suspended)"}
+    ]
+    out = cli("health", *only, "-w", "pod-a", "-w", "pod-b")
+    assert (out.code, out.stdout) == (1, 'worker: worker "pod-b": not running (no fresh heartbeat)\n')
+
+
 def test_max_oldest_queued() -> None:
     add_worker("w1", ["default", "high", "low"])
     lead()
@@ -156,7 +169,7 @@ def test_a_probe_follows_a_real_worker(
     subprocess.run([sys.executable, "-m", "taskctl", "db", "migrate"], env=worker.env(), check=True,
                    capture_output=True, timeout=60)  # fmt: skip
     proc = worker.start("--with-scheduler", "default", "high", "low")
-    probe = [sys.executable, "-m", "taskctl", "health"]
+    probe = [sys.executable, "-m", "taskctl", "health", "--worker", worker.name]
 
     def run() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -164,7 +177,7 @@ def test_a_probe_follows_a_real_worker(
         )
 
     healthy = wait_for(lambda: (r := run()).returncode == 0 and r, 30, "healthy")
-    assert healthy.stdout == "healthy: 8 checks passed\n"
+    assert healthy.stdout == "healthy: 9 checks passed\n"
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(20) == 0, worker.stderr()
     out = run()
@@ -174,4 +187,5 @@ def test_a_probe_follows_a_real_worker(
         'workers: queue "default": no live worker\n'
         'workers: queue "high": no live worker\n'
         'workers: queue "low": no live worker\n'
+        f'worker: worker "{worker.name}": not running (no fresh heartbeat)\n'
     )

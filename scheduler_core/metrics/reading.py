@@ -49,6 +49,7 @@ class Reading:
     # queue -> state -> live workers serving it (a worker serving two queues counts in both)
     workers: dict[str, Counter[str]] = field(default_factory=dict)
     leader: str | None = None  # the lock's token ("host:pid:nonce"), None when no scheduler leads
+    live: dict[str, str] = field(default_factory=dict)  # live worker name -> state
 
     @property
     def lateness(self) -> float:
@@ -164,7 +165,8 @@ def _read_broker(
     if main:
         from scheduler_core.inspect import _worker_queues
 
-        for queues_raw, state in second[len(heads) :]:
+        for name, (queues_raw, state) in zip(alive, second[len(heads) :], strict=True):
+            reading.live[str(name)] = state or "idle"
             for qname in _worker_queues(queues_raw):
                 reading.workers.setdefault(qname, Counter())[state or "idle"] += 1
         reading.workers_up = True

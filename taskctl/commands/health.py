@@ -25,6 +25,10 @@ def health(
             "--max-oldest-queued", help="Fail when a queue's oldest queued job waited longer (90s, 5m)."
         ),
     ] = None,
+    worker: Annotated[
+        list[str] | None,
+        typer.Option("--worker", "-w", help="Also check that this worker is live (repeatable)."),
+    ] = None,
     skip: Annotated[
         list[str] | None,
         typer.Option("--skip", help="Skip a check: broker, database, scheduler, workers (repeatable)."),
@@ -45,7 +49,7 @@ def health(
         except DurationError as exc:
             raise InvalidInput(f"--max-oldest-queued: {exc}") from None
     bootstrap.setup_django()
-    checks = run_checks(queue or (), max_oldest_queued=limit, skip=skip or ())
+    checks = run_checks(queue or (), max_oldest_queued=limit, workers=worker or (), skip=skip or ())
     healthy = all(c.ok for c in checks)
     fmt = resolve(output)
     if fmt in (Format.json, Format.yaml):
