@@ -48,7 +48,10 @@ def health(
             limit = float(parse_duration(max_oldest_queued))
         except DurationError as exc:
             raise InvalidInput(f"--max-oldest-queued: {exc}") from None
-    bootstrap.setup_django()
+    if "database" in (skip or ()):
+        bootstrap.setup_broker()  # no ORM to check: no django.setup(), a quicker probe
+    else:
+        bootstrap.setup_django()
     checks = run_checks(queue or (), max_oldest_queued=limit, workers=worker or (), skip=skip or ())
     healthy = all(c.ok for c in checks)
     fmt = resolve(output)
