@@ -26,8 +26,9 @@ app = typer.Typer(
     # (~0.5 s), which would make `taskctl --help` slow. Sub-apps inherit this from the root.
     rich_markup_mode=None,
 )
-for module in (db, tasks, worker, scheduler, queues, jobs, workers, metrics, health):
+for module in (db, tasks, worker, scheduler, queues, jobs, workers, metrics):
     app.add_typer(module.app)
+app.command("health", short_help="Check the brokers, database, leader scheduler and workers.")(health.health)
 
 
 def _version(value: bool) -> None:

@@ -10,10 +10,7 @@ import typer
 from taskctl import bootstrap
 from taskctl.render import Format, OutputOption
 
-app = typer.Typer(name="health", help="Check the brokers, database, leader scheduler and workers.")
 
-
-@app.callback(invoke_without_command=True)
 def health(
     output: Format | None = OutputOption,
     queue: Annotated[
@@ -31,12 +28,11 @@ def health(
     ] = None,
     skip: Annotated[
         list[str] | None,
-        typer.Option("--skip", help="Skip a check: broker, database, scheduler, workers (repeatable)."),
+        typer.Option("--skip", help="Skip a check: broker, database, scheduler, workers, ... (repeatable)."),
     ] = None,
 ) -> None:
-    """Exit 0 when every queue's broker and the database answer, a scheduler leads and every queue
-    has a live worker; else exit 1 with one line per failed check. Other codes: the check could
-    not run (78 settings, 3 a bad option)."""
+    """Check the brokers, database, leader scheduler and workers: exit 0 when healthy, else 1 with
+    one line per failed check (78: bad settings, 3: a bad option)."""
     from scheduler_core.errors import InvalidInput
     from scheduler_core.health import run_checks
     from scheduler_core.manifest.durations import DurationError, parse_duration
