@@ -23,6 +23,9 @@ from scheduler_core.queues.lifecycle import Outcome
 from scheduler_core.queues.queue import JobCall, Queue, get_queue
 from scheduler_core.scheduler.leader import Leader
 from scheduler_core.worker.heartbeat import Heartbeat
+from tests.test_broker_urls import private_redis
+
+__all__ = ["private_redis"]
 
 F = "tests.jobs.noop"
 SERIES = {
@@ -214,3 +217,59 @@ def test_other_paths_are_404_and_the_root_points_to_metrics(server: str) -> None
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(server + "/nope", timeout=5)
     assert err.value.code == 404
+
+
+def test_a_scrape_costs_the_same_whatever_the_registry_sizes(
+    private_redis: str, settings: Any, key_prefix: str
+) -> None:
+    """On a private server (its command statistics are ours alone): the same commands, as many
+    calls, with 10 jobs or 5,000 a registry, and no command that walks a registry."""
+    import redis
+
+    from scheduler_core.metrics.reading import read
+
+    settings.SCHEDULER = {**settings.SCHEDULER, "BROKER_URL": private_redis}
+    reset_config()
+    r = redis.Redis.from_url(private_redis)
+    add_worker = Heartbeat("w-a", [get_queue("default")], get_config(), get_queue("default").connection)
+    add_worker.register(time.time(), 1)
+
+    def calls_of_one_read() -> dict[str, int]:
+        r.config_resetstat()
+        read(get_config())
+        stats = r.info("commandstats")
+        return {name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()}
+
+    def fill(n: int) -> None:
+        t = time.time()
+        for name in get_config().queues:
+            q = get_queue(name)
+            q.enqueue_many([JobCall(F) for _ in range(n)], now=t)
+            q.enqueue_many([JobCall(F, at=t + 3600) for _ in range(n)], now=t)
+            for _ in range(n // 2):
+                job = lifecycle.claim(q, "w-a", now=t)
+                assert job is not None
+                lifecycle.complete(q, job, Outcome(JobStatus.FINISHED, {}), worker="w-a", now=t)
+
+    fill(10)
+    read(get_config())  # connects (HELLO, PING): not part of a scrape's cost
+    small = calls_of_one_read()
+    fill(5_000)
+    assert get_queue("default").counts()["finished"] == 2_505
+    large = calls_of_one_read()
+    for calls in (small, large):
+        calls.pop("config|resetstat", None)
+    assert small == large, (small, large)
+    allowed = {
+        "zcard",
+        "llen",
+        "zcount",
+        "lindex",
+        "zrange",
+        "hgetall",
+        "zrangebyscore",
+        "get",
+        "hget",
+        "hmget",
+    }
+    assert set(large) <= allowed, set(large) - allowed
