@@ -117,11 +117,12 @@ def complete(
     t = time.time() if now is None else now
     k = queue.keys
     ttl = job.result_ttl if outcome.status is JobStatus.FINISHED else job.failure_ttl
+    # status first: finish.lua names the outcome counter after it
     fields: list[Any] = ["status", outcome.status.value, "ended_at", repr(t)]
     for key, value in outcome.fields.items():
         fields += [key, value]
     out = queue.scripts.finish(
-        keys=[k.active, k.registry(outcome.registry), k.job(job.id), k.queued, k.signal],
+        keys=[k.active, k.registry(outcome.registry), k.job(job.id), k.queued, k.signal, k.stats],
         args=[
             job.id, repr(t), ttl, "1" if claim_next else "0", repr(t + queue.config.lease_ttl),
             worker, k.job_prefix, run_of(job), _opt(lease_expired_by), *fields,
@@ -158,7 +159,7 @@ def retry_later(
     for key, value in fields.items():
         flat += [key, value]
     flat += ["history", _history_with(job, fields, t)]
-    keys = [k.active, k.scheduled, k.job(job.id)]
+    keys = [k.active, k.scheduled, k.job(job.id), k.stats]
     args = [job.id, repr(t + delay), job.worker or "", run_of(job), _opt(lease_expired_by), *flat]
     return bool(queue.scripts.retry(keys=keys, args=args))
 
