@@ -2,8 +2,8 @@
 -- optionally claim the next job in the same round trip.
 -- A job that is no longer active, or whose run is no longer the caller's (see holds_run), is not
 -- touched: the first outcome recorded wins, so a job is never in two registries.
--- The outcome is counted in the queue's stats hash (see count_outcome), a job the reaper records
--- also as 'lost'.
+-- The outcome is counted in the queue's stats hash (see count_outcome); a job the reaper records
+-- counts as 'lost' instead.
 -- KEYS: 1 active zset, 2 target zset, 3 job hash, 4 queued list, 5 signal list, 6 stats hash
 -- ARGV: 1 id, 2 now, 3 ttl (-1 forever, 0 delete now), 4 claim next ("1"|"0"), 5 lease deadline,
 --       6 worker name, 7 job key prefix, 8 the run's started_at ("": not checked),
@@ -15,9 +15,10 @@ if holds_run(KEYS[1], ARGV[1], KEYS[3], ARGV[6], ARGV[8], ARGV[9])
   done = 1
   local started = redis.call('HGET', KEYS[3], 'started_at')  -- before a ttl of 0 deletes it
   to_terminal(KEYS[2], KEYS[3], ARGV[1], ARGV[2], tonumber(ARGV[3]), {unpack(ARGV, 10)})
-  count_outcome(KEYS[6], ARGV[10] == 'status' and ARGV[11] or 'finished', started, ARGV[2])
   if ARGV[9] ~= '' then
-    redis.call('HINCRBY', KEYS[6], 'lost', 1)
+    redis.call('HINCRBY', KEYS[6], 'lost', 1)  -- the reaper's: a lost job counts once, as lost
+  else
+    count_outcome(KEYS[6], ARGV[10] == 'status' and ARGV[11] or 'finished', started, ARGV[2])
   end
 end
 if ARGV[4] ~= '1' then
