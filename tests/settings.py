@@ -18,11 +18,24 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "scheduler_core",
 ]
+try:  # Django 6.0+ has django.tasks; on 5.2 TaskctlBackend runs on the backport (an app there)
+    import django.tasks  # noqa: F401
+except ImportError:
+    INSTALLED_APPS.append("django_tasks")
 DATABASES = {"default": dj_database_url.parse(_db_url)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SCHEDULER = {
     "BROKER_URL": os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     "QUEUES": {"default": {}, "high": {}, "low": {}},
+}
+# Django's tasks framework on taskctl (tests/test_django_tasks.py, tests/dtasks.py).
+TASKS = {
+    "default": {"BACKEND": "scheduler_core.backend.TaskctlBackend"},
+    "retrying": {
+        "BACKEND": "scheduler_core.backend.TaskctlBackend",
+        "QUEUES": ["default"],
+        "OPTIONS": {"RETRIES": 2, "RETRY_BACKOFF": [0]},
+    },
 }
 # Process tests start real workers / schedulers: they pass the test's prefix and fast timings here.
 for _env, _key in (
