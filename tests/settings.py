@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import dj_database_url
@@ -18,9 +19,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "scheduler_core",
 ]
-try:  # Django 6.0+ has django.tasks; on 5.2 TaskctlBackend runs on the backport (an app there)
-    import django.tasks  # noqa: F401
-except ImportError:
+# Django 6.0+ has django.tasks; on 5.2 TaskctlBackend runs on the backport, an app there. Looked
+# for on disk: importing django here would load it into broker-only commands (test_startup_broker).
+_django = importlib.util.find_spec("django")
+if _django and not any(
+    os.path.isdir(os.path.join(d, "tasks")) for d in _django.submodule_search_locations or ()
+):
     INSTALLED_APPS.append("django_tasks")
 DATABASES = {"default": dj_database_url.parse(_db_url)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
