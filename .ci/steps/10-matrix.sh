@@ -8,13 +8,20 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 say() { printf 'matrix: %s\n' "$*" >&2; }
 
-py313="${TASKCTL_MATRIX_PYTHON:-$(command -v python3.13 || true)}"
-[[ -x "$py313" ]] || py313="$(ls -d /root/.pyenv/versions/3.13*/bin/python 2>/dev/null | sort -V | tail -n 1)"
-if [[ -z "$py313" || ! -x "$py313" ]]; then
-    say "no Python 3.13 found (set TASKCTL_MATRIX_PYTHON)"
+is_313() { [[ -n "$1" ]] && "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; }
+py313=""
+for candidate in "${TASKCTL_MATRIX_PYTHON:-}" python3.13 $(ls -d /root/.pyenv/versions/3.13*/bin/python 2>/dev/null | sort -rV); do
+    if is_313 "$candidate"; then
+        py313="$("$candidate" -c 'import sys; print(sys.executable)')"  # the interpreter, not a shim
+        break
+    fi
+done
+if [[ -z "$py313" ]]; then
+    say "no Python 3.13 found (PATH, pyenv; or set TASKCTL_MATRIX_PYTHON)"
     echo "matrix: 0 passed, 1 failed"
     exit 1
 fi
+say "Python 3.13: $py313"
 
 # The PostgreSQL half: the tests that talk to the database (models, manifests, scheduler, admin,
 # the django.tasks backend, manage.py).
@@ -32,7 +39,8 @@ trap 'rm -f "$log"' EXIT
 
 count() {  # add pytest's closing counts (or one failure when it printed none) to the totals
     local line p f
-    line="$(grep -E '^=+ .*(passed|failed|error|no tests ran).* =+$' "$log" | tail -n 1)"
+    # pytest's closing line: "==== 3 failed, 580 passed in 61.2s ====", or bare under -q
+    line="$(grep -E '^(=+ )?[0-9]+ (passed|failed|errors?|skipped|deselected)\b.* in [0-9.]+s' "$log" | tail -n 1)"
     p="$(grep -oE '[0-9]+ passed' <<<"$line" | awk '{s += $1} END {print s + 0}')"
     f="$(grep -oE '[0-9]+ (failed|errors?)' <<<"$line" | awk '{s += $1} END {print s + 0}')"
     passed=$((passed + ${p:-0}))
@@ -54,7 +62,7 @@ suite() {  # suite NAME SECONDS ENV... -- PYTEST-ARGS...
     ((rc == 0)) || status=1
 }
 
-suite sqlite 420 "${matrix[@]}" -u TASKCTL_TEST_DATABASE_URL -- -q
+suite sqlite 480 -u TASKCTL_TEST_DATABASE_URL "${matrix[@]}" -- -q
 suite postgresql 240 "${matrix[@]}" TASKCTL_TEST_DATABASE_URL="${PG_URL:?PG_URL is exported by .ci/run}" -- -q "${PG_TESTS[@]}"
 
 makemigrations() {  # makemigrations --check in the venv $1 (made by the suites before)

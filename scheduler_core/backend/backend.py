@@ -12,7 +12,9 @@ back; a negative one is refused (taskctl has no position behind the back of a qu
 
 from __future__ import annotations
 
-from datetime import datetime
+import os
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
@@ -25,11 +27,10 @@ from scheduler_core.backend.compat import (
     InvalidTask,
     Task,
     TaskResultDoesNotExist,
-    TaskResultStatus,
-    normalize_json,
     signals,
 )
 from scheduler_core.backend.options import BackendOptions, parse_options
+from scheduler_core.backend.ready import ready_result
 from scheduler_core.backend.results import to_result
 from scheduler_core.conf import get_config
 from scheduler_core.errors import NotFound, NotSerializable
@@ -49,6 +50,10 @@ class TaskctlBackend(BaseTaskBackend):
         super().__init__(alias, params)
         self.settings_queues = "QUEUES" in params  # without it: every taskctl queue
         self.job_options: BackendOptions = parse_options(alias, self.options)
+        # What enqueue has validated already, under which SCHEDULER config: Django's checks
+        # inspect the function's signature, which would be most of an enqueue's own cost.
+        self._valid: set[tuple[Any, ...]] = set()
+        self._valid_for: object = None
 
     # ----- validation -----
     def validate_task(self, task: AnyTask) -> None:
@@ -75,11 +80,29 @@ class TaskctlBackend(BaseTaskBackend):
             )
 
     # ----- enqueue -----
-    def enqueue(self, task: AnyTask, args: Any, kwargs: Any) -> AnyResult:
+    def _validate_for_enqueue(self, task: AnyTask) -> None:
+        """validate_task, once per (function, priority, queue, context) and SCHEDULER config; a
+        run_after is checked each time (it varies per call and is not part of the key)."""
+        config = get_config()
+        if config is not self._valid_for:  # settings changed (tests override them): check again
+            self._valid.clear()
+            self._valid_for = config
+        key = (task.func, task.priority, task.queue_name, task.takes_context)
+        if key in self._valid and (task.run_after is None or timezone.is_aware(task.run_after)):
+            return
         self.validate_task(task)
-        # Django's rule: arguments survive a JSON round trip (tuples become lists; others: TypeError).
-        args = normalize_json(args)
-        kwargs = normalize_json(kwargs)
+        if len(self._valid) > 4096:  # a bound; the key space is the site's tasks, small
+            self._valid.clear()
+        self._valid.add(key)
+
+    def enqueue(self, task: AnyTask, args: Any, kwargs: Any) -> AnyResult:
+        self._validate_for_enqueue(task)
+        now = time.time()
+        # The result first: building it applies Django's rule (arguments survive a JSON round
+        # trip: tuples become lists, bytes text, anything else TypeError) before anything is sent.
+        result = ready_result(
+            task, os.urandom(16).hex(), datetime.fromtimestamp(now, UTC), args, kwargs, self.alias
+        )
         o = self.job_options
         marker: dict[str, Any] = {"backend": self.alias}
         if task.priority != DEFAULT_TASK_PRIORITY:
@@ -89,16 +112,15 @@ class TaskctlBackend(BaseTaskBackend):
             at = task.run_after if timezone.is_aware(task.run_after) else timezone.make_aware(task.run_after)
             marker["run_after"] = task.run_after.isoformat()
         call = JobCall(
-            task.module_path, args, kwargs,
+            task.module_path, result.args, result.kwargs, job_id=result.id,
             at=at, at_front=task.priority > DEFAULT_TASK_PRIORITY, retry=o.retry,
             timeout=o.timeout, result_ttl=o.result_ttl, failure_ttl=o.failure_ttl,
             meta={META_KEY: marker},
         )  # fmt: skip
         try:
-            job = get_queue(task.queue_name).enqueue_call(call)
-        except NotSerializable as exc:  # normalize_json let through what JSON cannot carry (NaN)
+            get_queue(task.queue_name).enqueue_call(call, now=now)
+        except NotSerializable as exc:  # what normalize_json lets through but JSON cannot carry (NaN)
             raise TypeError(f"Unsupported value: {exc}") from None
-        result = to_result(task, job, self.alias, status=TaskResultStatus.READY)
         signals.task_enqueued.send(type(self), task_result=result)
         return result
 

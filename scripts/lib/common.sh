@@ -17,7 +17,13 @@ die() { say "error: $*"; exit 1; }
 # (elsewhere pip compiles Redis from source, a few minutes). TASKCTL_PYTHON overrides.
 find_python() {
     local candidate
-    for candidate in ${TASKCTL_PYTHON:-} python3.11 python3.12 python3 python3.13 python3.14 python; do
+    if [[ -n "${TASKCTL_PYTHON:-}" ]]; then  # asked for: that one or an error, never another
+        "$TASKCTL_PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null ||
+            die "TASKCTL_PYTHON=$TASKCTL_PYTHON does not run a Python >= 3.11"
+        command -v "$TASKCTL_PYTHON"
+        return 0
+    fi
+    for candidate in python3.11 python3.12 python3 python3.13 python3.14 python; do
         if command -v "$candidate" >/dev/null 2>&1 &&
             "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
             command -v "$candidate"
