@@ -54,6 +54,11 @@ SCENARIOS: dict[str, Scenario] = {
     "enqueue_single": Scenario(
         [Case("taskctl"), Case("rq"), Case("dts")], [("jobs_per_s", True)], quick_args=("--n", "2000")
     ),
+    "django_tasks_enqueue": Scenario(
+        [Case("taskctl", "backend"), Case("rq", "backend")],
+        [("jobs_per_s", True), ("own_jobs_per_s", True), ("backend_vs_own", True)],
+        quick_args=("--n", "2000"),
+    ),
     "enqueue_bulk": Scenario(
         [Case("taskctl"), Case("rq")], [("jobs_per_s", True)], quick_args=("--n", "20000")
     ),

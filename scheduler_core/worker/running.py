@@ -15,6 +15,7 @@ from typing import Any
 from scheduler_core.callables import resolve
 from scheduler_core.jobs.record import Job, JobStatus, dumps
 from scheduler_core.worker import timeouts
+from scheduler_core.worker.current import running_job
 
 log = logging.getLogger("taskctl.worker")
 
@@ -61,11 +62,14 @@ def call(
 
 
 def run(callables: Callables, job: Job, max_result_bytes: int | None = None) -> Ran:
+    token = running_job.set(job)
     try:
         func, is_async = callables.get(job.callable)
         result = call(func, is_async, job.args, job.kwargs, job.timeout)
     except BaseException as exc:  # a job may raise anything, SystemExit included
         return Ran(False, exc=exc, fields=failure_fields(exc, tb_module.format_exc()))
+    finally:
+        running_job.reset(token)
     return Ran(True, result=result, fields=result_fields(result, max_result_bytes))
 
 
