@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from scheduler_core.errors import TaskctlError
+from scheduler_core.tasks.row import task_zone
 
 
 class TaskType(models.TextChoices):
@@ -170,9 +171,7 @@ class Task(models.Model):
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def effective_timezone(self) -> str:
-        from django.conf import settings
-
-        return self.timezone or str(getattr(settings, "TIME_ZONE", "UTC") or "UTC")
+        return task_zone(self.timezone)
 
     def next_occurrences(self, after: datetime, count: int = 1) -> list[datetime]:
         """The next `count` planned run times strictly after `after` (schedule only, not status)."""

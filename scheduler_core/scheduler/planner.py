@@ -19,33 +19,18 @@ from typing import Any
 from scheduler_core.conf import SchedulerConfig
 from scheduler_core.errors import TaskctlError
 from scheduler_core.queues.queue import JobCall, Queue, get_queue
+from scheduler_core.scheduler.horizon import grace, note_reach
 from scheduler_core.scheduler.occurrences import TaskPlan, job_id, plan_task
+from scheduler_core.tasks.row import FIELDS, TaskRow, task_zone
 
 log = logging.getLogger("taskctl.scheduler")
 
-FIELDS: tuple[str, ...] = (
-    "id", "type", "callable", "args", "kwargs", "queue", "cron", "timezone", "interval", "repeat", "at",
-    "created_at", "timeout", "result_ttl", "failure_ttl", "at_front", "on_success", "on_failure",
-    "on_stopped", "retry_max", "retry_backoff", "misfire", "overlap", "next_run_at", "pending_job_id",
-    "updated_at", "last_run_at", "spec_hash",
-)  # fmt: skip
 BATCH = 500  # tasks per UPDATE on databases without UPDATE ... FROM (VALUES ...)
 MAX_TASKS_PER_PASS = 5000
 
 
-def grace(config: SchedulerConfig) -> timedelta:
-    """How late an occurrence may be handed over and still count as on time (not a misfire)."""
-    return timedelta(seconds=config.misfire_grace)
-
-
-def default_tz() -> str:
-    from django.conf import settings
-
-    return str(getattr(settings, "TIME_ZONE", "UTC") or "UTC")
-
-
-def job_call(row: dict[str, Any], occurrence: datetime, due: datetime) -> JobCall:
-    """The job of one occurrence of a task (`row` as read with FIELDS)."""
+def job_call(row: TaskRow, occurrence: datetime, due: datetime) -> JobCall:
+    """The job of one occurrence of a task."""
     from scheduler_core.jobs.record import Retry
 
     retry = Retry(row["retry_max"], tuple(row["retry_backoff"] or (0,))) if row["retry_max"] else None
@@ -81,35 +66,14 @@ class PlanOutcome:
 @dataclass
 class _Advance:
     pk: int
-    was: datetime  # next_run_at as read
+    was: datetime | None  # next_run_at as read
     spec_hash: str
     next_run_at: datetime | None
     planned: int
     last_job: str
 
 
-def reach_key(config: SchedulerConfig) -> str:
-    from scheduler_core.broker.keys import GlobalKeys
-
-    return GlobalKeys(config.key_prefix).scheduler_reach
-
-
-def note_reach(config: SchedulerConfig, horizon: datetime) -> None:
-    """Remember the latest due time ever planned (ZADD GT keeps the maximum): an edit looks for a
-    task's pending jobs up to there (planning.tasks_changed)."""
-    from scheduler_core.broker.connection import get_client
-
-    client = get_client(config.broker_url, config.connect_timeout)
-    client.zadd(reach_key(config), {"reach": horizon.timestamp()}, gt=True)
-
-
-def planned_reach(config: SchedulerConfig) -> float | None:
-    from scheduler_core.broker.connection import get_client
-
-    return get_client(config.broker_url, config.connect_timeout).zscore(reach_key(config), "reach")
-
-
-def due_rows(now: datetime, horizon: datetime, limit: int = MAX_TASKS_PER_PASS) -> list[dict[str, Any]]:
+def due_rows(now: datetime, horizon: datetime, limit: int = MAX_TASKS_PER_PASS) -> list[TaskRow]:
     """The enabled tasks whose next occurrence is at or before `horizon`: one indexed query."""
     from scheduler_core.models import Task
 
@@ -117,11 +81,12 @@ def due_rows(now: datetime, horizon: datetime, limit: int = MAX_TASKS_PER_PASS) 
     return list(qs.values(*FIELDS)[:limit])
 
 
-def busy_tasks(rows: Sequence[dict[str, Any]], now: datetime) -> set[int]:
+def busy_tasks(rows: Sequence[TaskRow], now: datetime) -> set[int]:
     """Overlap-skip tasks that are due and whose previous job still waits or runs."""
     busy: set[int] = set()
     for row in rows:
-        if row["overlap"] != "skip" or not row["pending_job_id"] or row["next_run_at"] > now:
+        nxt = row["next_run_at"]
+        if row["overlap"] != "skip" or not row["pending_job_id"] or nxt is None or nxt > now:
             continue
         try:
             where = get_queue(row["queue"]).registry_of(row["pending_job_id"])
@@ -148,7 +113,7 @@ def plan_due(now: datetime, config: SchedulerConfig) -> PlanOutcome:
     """Plan every task due within the look-ahead. Query count: 1 read + 1 UPDATE (SQLite, PostgreSQL)."""
     lookahead = timedelta(seconds=config.lookahead)
     horizon = now + lookahead
-    g, tz = grace(config), default_tz()
+    g = grace(config)
     rows = due_rows(now, horizon)
     out = PlanOutcome(tasks=len(rows), more=len(rows) >= MAX_TASKS_PER_PASS)
     busy = busy_tasks(rows, now)
@@ -158,7 +123,7 @@ def plan_due(now: datetime, config: SchedulerConfig) -> PlanOutcome:
     for row in rows:
         try:
             get_queue(row["queue"])
-            plan = plan_task(row, now=now, horizon=horizon, grace=g, tz_name=row["timezone"] or tz,
+            plan = plan_task(row, now=now, horizon=horizon, grace=g, tz_name=task_zone(row["timezone"]),
                              busy=row["id"] in busy)  # fmt: skip
         except TaskctlError as exc:
             log.warning("task %s: not planned: %s", row["id"], exc)
@@ -184,7 +149,7 @@ def plan_due(now: datetime, config: SchedulerConfig) -> PlanOutcome:
     return out
 
 
-def _note_wake(out: PlanOutcome, row: dict[str, Any], plan: TaskPlan, lookahead: timedelta) -> None:
+def _note_wake(out: PlanOutcome, row: TaskRow, plan: TaskPlan, lookahead: timedelta) -> None:
     nxt = plan.next_run_at
     if nxt is None:
         return

@@ -71,12 +71,13 @@ def reconcile(ids: set[int], gone: set[int], *, now: datetime | None = None) -> 
 
     from scheduler_core.conf import get_config
     from scheduler_core.models import Task
+    from scheduler_core.scheduler.horizon import grace, planned_reach
     from scheduler_core.scheduler.occurrences import initial_next_run
-    from scheduler_core.scheduler.planner import FIELDS, default_tz, grace, planned_reach
+    from scheduler_core.tasks.row import FIELDS, task_zone
 
     config = get_config()
     t = now or timezone.now()
-    rows = {r["id"]: r for r in Task.objects.filter(pk__in=ids).values(*FIELDS, "enabled")}
+    rows = {r["id"]: r for r in Task.objects.filter(pk__in=ids).values(*FIELDS)}
     gone |= ids - set(rows)
     changed = {pk: r for pk, r in rows.items() if _handled.get(pk) != _marker(r)}
     if not changed and not gone:
@@ -84,13 +85,13 @@ def reconcile(ids: set[int], gone: set[int], *, now: datetime | None = None) -> 
     # The planner never plans past `lookahead` from its clock, and it records how far it went.
     reach = (t + timedelta(seconds=config.lookahead) + grace(config)).timestamp()
     _take_back_scheduled(set(changed) | gone, max(reach, planned_reach(config) or 0.0))
-    g, tz = grace(config), default_tz()
+    g = grace(config)
     updates: dict[int, datetime | None] = {}
     for pk, row in changed.items():
         nxt = None
         if row["enabled"]:
             try:
-                nxt = initial_next_run(row, t, g, row["timezone"] or tz)
+                nxt = initial_next_run(row, t, g, task_zone(row["timezone"]))
             except Exception as exc:  # a spec the schedule functions refuse: nothing to plan
                 log.warning("task %s: no next run: %s", pk, exc)
         updates[pk] = nxt
