@@ -1,6 +1,6 @@
 """Django admin: one page for all task types, and a read-only list of manifest sets.
 
-Edits made here reach the broker through `planning.tasks_changed`, called only after the
+Edits made here reach the broker through `replan.tasks_changed`, called only after the
 transaction commits (by Task's signals for saves and deletes, explicitly for the bulk actions).
 A task owned by a set says so: the next `taskctl tasks apply` of that set puts the manifest's
 values back.
@@ -16,6 +16,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from scheduler_core.models import TYPE_FIELDS, Task, TaskSet, TaskType
+from scheduler_core.tasks import replan
 from scheduler_core.tasks.schedules import describe_schedule
 
 if TYPE_CHECKING:  # ModelAdmin is generic for the type checker only (no django_stubs_ext at runtime)
@@ -41,10 +42,8 @@ STATUS_FIELDS = (
 
 
 def _after_commit(task_ids: list[int], deleted: list[tuple[int, str, str]] | None = None) -> None:
-    from scheduler_core.tasks.replan import tasks_changed
-
     if task_ids or deleted:
-        transaction.on_commit(lambda: tasks_changed(task_ids, deleted=deleted or ()))
+        transaction.on_commit(lambda: replan.tasks_changed(task_ids, deleted=deleted or ()))
 
 
 def ownership_text(task: Task) -> str:
@@ -150,7 +149,7 @@ class TaskAdmin(TaskAdminBase):
         return super().change_view(request, object_id, form_url, extra_context)
 
     # save_model / delete_model / delete_queryset need nothing here: Task's post_save and
-    # post_delete signals (planning.connect_signals) call tasks_changed after the commit.
+    # post_delete signals (replan.connect_signals) call tasks_changed after the commit.
 
     def _set_enabled(self, request: HttpRequest, queryset: QuerySet[Task], enabled: bool) -> None:
         with transaction.atomic():

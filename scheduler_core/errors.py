@@ -6,6 +6,8 @@ with ``exit_code``. Anything else is a bug (exit 70).
 
 from __future__ import annotations
 
+import sys
+
 
 class TaskctlError(Exception):
     """Base of every expected failure."""
@@ -80,8 +82,6 @@ def from_service_error(exc: BaseException) -> TaskctlError | None:
     """The project error for a database or broker exception that escaped a command, else None.
 
     Looks only at modules already imported, so that it costs nothing where they are not used."""
-    import sys
-
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     django_db = sys.modules.get("django.db")
     if django_db is not None and isinstance(exc, django_db.DatabaseError):

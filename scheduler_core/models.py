@@ -14,8 +14,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from scheduler_core.callables import check_allowed, import_callable
+from scheduler_core.conf import get_config
 from scheduler_core.errors import TaskctlError
 from scheduler_core.tasks.row import task_zone
+from scheduler_core.tasks.schedules import next_occurrences, validate_cron, zone
 
 
 class TaskType(models.TextChoices):
@@ -175,8 +178,6 @@ class Task(models.Model):
 
     def next_occurrences(self, after: datetime, count: int = 1) -> list[datetime]:
         """The next `count` planned run times strictly after `after` (schedule only, not status)."""
-        from scheduler_core.tasks.schedules import next_occurrences
-
         return next_occurrences(
             self.type,
             after=after,
@@ -233,8 +234,6 @@ class Task(models.Model):
 
 
 def validate_schedule(task: Task) -> dict[str, str]:
-    from scheduler_core.tasks.schedules import validate_cron, zone
-
     errors: dict[str, str] = {}
     if task.type == TaskType.CRON:
         if not task.cron:
@@ -266,9 +265,6 @@ def validate_schedule(task: Task) -> dict[str, str]:
 
 def validate_runtime(task: Task) -> dict[str, str]:
     """Checks against settings and code: the callable imports and is allowed, the queue exists."""
-    from scheduler_core.callables import check_allowed, import_callable
-    from scheduler_core.conf import get_config
-
     errors: dict[str, str] = {}
     config = get_config()
     for f in ("callable", "on_success", "on_failure", "on_stopped"):

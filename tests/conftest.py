@@ -7,6 +7,9 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+import redis
+
+from scheduler_core.conf import reset_config
 
 REDIS_URL = os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -14,8 +17,6 @@ REDIS_URL = os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"
 @pytest.fixture(autouse=True)
 def key_prefix(settings: pytest.FixtureRequest) -> Iterator[str]:
     """Every test gets its own KEY_PREFIX, so tests can run in parallel on one Redis DB."""
-    from scheduler_core.conf import reset_config
-
     prefix = f"t{uuid.uuid4().hex[:10]}"
     conf = dict(settings.SCHEDULER)  # type: ignore[attr-defined]
     conf["KEY_PREFIX"] = prefix
@@ -28,8 +29,6 @@ def key_prefix(settings: pytest.FixtureRequest) -> Iterator[str]:
 
 
 def _drop_keys(prefix: str) -> None:
-    import redis
-
     r = redis.Redis.from_url(REDIS_URL)
     try:
         batch = list(r.scan_iter(match=f"{prefix}:*", count=1000))
@@ -41,8 +40,6 @@ def _drop_keys(prefix: str) -> None:
 
 @pytest.fixture
 def redis_client() -> Iterator[object]:
-    import redis
-
     r = redis.Redis.from_url(REDIS_URL)
     yield r
     r.close()

@@ -15,9 +15,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from taskctl import __version__, bootstrap
+from tests.conftest import REDIS_URL
 
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 
@@ -227,8 +229,6 @@ def test_sqlite_in_a_missing_directory_is_69(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", [("tasks", "list"), ("scheduler", "tick")])
 def test_database_without_tables_says_migrate_78(tmp_path: Path, command: tuple[str, ...]) -> None:
-    from tests.conftest import REDIS_URL
-
     url = sqlite_url(tmp_path / "empty.sqlite3")
     env = clean_env(TASKCTL_DATABASE_URL=url, TASKCTL_BROKER_URL=REDIS_URL, TASKCTL_KEY_PREFIX=tmp_path.name)
     result = taskctl(*command, env=env, cwd=tmp_path)
@@ -287,8 +287,6 @@ def test_db_migrate_sqlite_twice(tmp_path: Path) -> None:
 
 
 def _pg_connect(dbname: str) -> object:
-    import psycopg
-
     return psycopg.connect(f"{PG_SERVER}/{dbname}", autocommit=True, connect_timeout=3)
 
 

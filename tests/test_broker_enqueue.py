@@ -15,6 +15,7 @@ from scheduler_core.queues import lifecycle
 from scheduler_core.queues.invariants import check
 from scheduler_core.queues.lifecycle import Outcome
 from scheduler_core.queues.queue import JobCall, Queue, find_job, get_queue
+from tests.jobs import add, decorated_add
 
 F = "tests.jobs.noop"
 
@@ -30,7 +31,6 @@ def keys_of(q: Queue) -> list[str]:
 
 def test_public_api_from_the_package(q: Queue) -> None:
     assert scheduler_core.get_queue("default") is q
-    from tests.jobs import add
 
     j = q.enqueue(add, 1, 2)  # a function object is stored by its dotted path
     assert (
@@ -142,8 +142,6 @@ def test_bad_callables(q: Queue) -> None:
 
 
 def test_job_decorator_delay() -> None:
-    from tests.jobs import decorated_add
-
     assert decorated_add(2, 3) == 5  # still a plain function when called
     j = decorated_add.delay(2, b=3)
     assert j.queue == "high" and j.callable == "tests.jobs.decorated_add"

@@ -18,8 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
+from typer.testing import CliRunner
 
+import scheduler_core.inspect
+from scheduler_core.broker import oneshot
+from scheduler_core.conf import reset_config
 from scheduler_core.errors import TaskctlError
+from scheduler_core.jobs.record import JobStatus
+from scheduler_core.queues.lifecycle import Outcome, claim, complete
+from scheduler_core.queues.queue import JobCall, get_queue
+from taskctl.app import app, run
+from tests.conftest import REDIS_URL
 
 GOLDEN = Path(__file__).parent / "golden"
 NOW = 1_790_000_000.0  # 2026-09-21 14:13:20 UTC: every test's clock
@@ -36,10 +46,6 @@ class Out:
 def cli(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Out:
     """Invoke `taskctl ARGS` in-process at 120 columns; TaskctlError -> its exit code and one line,
     as `taskctl.app.run` does."""
-    from typer.testing import CliRunner
-
-    from taskctl.app import app
-
     result = CliRunner().invoke(app, list(args), input=input, env={"COLUMNS": "120", **(env or {})})
     stderr = result.stderr
     code = result.exit_code
@@ -62,8 +68,6 @@ def golden(name: str, text: str) -> None:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> float:
-    import scheduler_core.inspect
-
     monkeypatch.setattr(scheduler_core.inspect, "clock", lambda: NOW)
     return NOW
 
@@ -71,10 +75,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> float:
 def fill(now: float = NOW) -> None:
     """default: 3 queued (oldest 125 s), 2 scheduled, 1 active, finished, failed, canceled;
     high: 1 queued an hour ago; low: empty. Fixed ids."""
-    from scheduler_core.jobs.record import JobStatus
-    from scheduler_core.queues.lifecycle import Outcome, claim, complete
-    from scheduler_core.queues.queue import JobCall, get_queue
-
     q = get_queue("default")
 
     def put(job_id: str, at: float, *args: Any, due: float | None = None) -> None:
@@ -108,10 +108,6 @@ def fill(now: float = NOW) -> None:
 def digest(prefix: str) -> tuple[int, str]:
     """How many keys this test has, and a digest of them all (name, type and serialised value).
     (Not DBSIZE: other tests share the Redis DB.)"""
-    import redis
-
-    from tests.conftest import REDIS_URL
-
     r = redis.Redis.from_url(REDIS_URL)
     try:
         h = hashlib.sha256()
@@ -157,7 +153,6 @@ def test_queues_show_named_queues_in_given_order(clock: float) -> None:
 def test_queues_show_is_read_only(clock: float, key_prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
     fill()
     # Move the clock past every terminal expiry: a cleaning `show` would prune them now.
-    import scheduler_core.inspect
 
     monkeypatch.setattr(scheduler_core.inspect, "clock", lambda: NOW + 30 * 86400)
     before = digest(key_prefix)
@@ -172,8 +167,6 @@ def test_queues_show_is_read_only(clock: float, key_prefix: str, monkeypatch: py
 
 def test_queues_show_one_round_trip_per_broker(clock: float, monkeypatch: pytest.MonkeyPatch) -> None:
     """Counting many jobs costs one pipelined round trip per broker, not one command per job."""
-    from scheduler_core.broker import oneshot
-
     fill()
     calls: list[int] = []
     real = oneshot.execute
@@ -238,8 +231,6 @@ def test_unknown_queue_exits_3_naming_it() -> None:
 
 @pytest.fixture
 def dead_broker(settings: Any) -> str:
-    from scheduler_core.conf import reset_config
-
     url = "redis://:secret@127.0.0.1:1/0"
     settings.SCHEDULER = {**settings.SCHEDULER, "BROKER_URL": url}
     reset_config()
@@ -283,8 +274,6 @@ def test_clear_off_tty_needs_yes(clock: float, key_prefix: str) -> None:
 
 
 def test_clear_with_yes(clock: float) -> None:
-    from scheduler_core.queues.queue import get_queue
-
     fill()
     out = cli("queues", "clear", "default", "--registry", "queued", "--yes")
     assert out.code == 0, out.stderr
@@ -322,7 +311,5 @@ def test_clear_unknown_queue_exits_3() -> None:
 
 def test_run_maps_errors_like_cli_helper(capsys: pytest.CaptureFixture[str]) -> None:
     """The helper's mapping is the real one: `taskctl.app.run` gives the same code and line."""
-    from taskctl.app import run
-
     assert run(["queues", "show", "nope"]) == 3
     assert capsys.readouterr().err.startswith("taskctl: error: unknown queue 'nope'")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import scheduler_core.tasks.replan
 from scheduler_core.models import Task, TaskSet, TaskType
 from tests.test_cli_queues import cli, golden
 
@@ -57,9 +58,7 @@ def tasks() -> dict[str, Task]:
 
 @pytest.fixture
 def replans(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[int], list[Any]]]:
-    """Record calls of planning.tasks_changed (the scheduler's hook; a stub until that issue)."""
-    import scheduler_core.tasks.replan
-
+    """Record calls of replan.tasks_changed (the scheduler's hook; a stub until that issue)."""
     calls: list[tuple[list[int], list[Any]]] = []
     monkeypatch.setattr(
         scheduler_core.tasks.replan,

@@ -4,15 +4,25 @@ conflicts, the after-commit hook, and query counts. Also home of `run`, a fast C
 from __future__ import annotations
 
 import functools
+import io
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import typer.main
+import yaml
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from typer.testing import CliRunner
 
+import scheduler_core.tasks.replan
 from scheduler_core.errors import TaskctlError
+from scheduler_core.manifest import load_manifest
+from scheduler_core.manifest.apply import apply_manifest
 from scheduler_core.models import Task, TaskSet, TaskType
+from taskctl.app import app
 from tests.test_cli_queues import Out
 
 pytestmark = pytest.mark.django_db
@@ -21,18 +31,12 @@ TASK = "  - {name: %s, type: cron, callable: tests.jobs.noop, cron: '0 3 * * *'}
 
 @functools.cache
 def _command() -> Any:
-    import typer.main
-
-    from taskctl.app import app
-
     return typer.main.get_command(app)
 
 
 def run(*args: str, input: str | None = None) -> Out:
     """`taskctl ARGS` in-process, the click command built once (building it costs 0.1 s a call);
     errors mapped to exit codes as taskctl.app.run maps them."""
-    from typer.testing import CliRunner
-
     runner = CliRunner()
     code = 0
     message = ""
@@ -61,9 +65,7 @@ def snapshot() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def hook(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[int], list[Any]]]:
-    """Calls of planning.tasks_changed (run by django_capture_on_commit_callbacks(execute=True))."""
-    import scheduler_core.tasks.replan
-
+    """Calls of replan.tasks_changed (run by django_capture_on_commit_callbacks(execute=True))."""
     calls: list[tuple[list[int], list[Any]]] = []
     monkeypatch.setattr(
         scheduler_core.tasks.replan,
@@ -113,15 +115,8 @@ def test_apply_creates_then_second_apply_is_unchanged(
 
 
 def _second_apply_queries(n: int) -> list[str]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from scheduler_core.manifest import load_manifest
-    from scheduler_core.manifest.apply import apply_manifest
-
     Task.objects.all().delete()
     TaskSet.objects.all().delete()
-    import io
 
     m = load_manifest(["-"], io.StringIO(manifest("big", *[f"t{i}" for i in range(n)])))
     apply_manifest(m)
@@ -278,7 +273,6 @@ def test_yaml_output_and_several_sets(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text(manifest("two", "b1") + "---\n" + manifest("three", "c1"))
     out = run("tasks", "apply", "-f", str(tmp_path), "-o", "yaml")
     assert out.code == 0, out.stderr
-    import yaml
 
     doc = yaml.safe_load(out.stdout)
     assert doc["kind"] == "plan" and [s["name"] for s in doc["sets"]] == ["one", "two", "three"]
@@ -349,14 +343,6 @@ def test_json_numbers_compare_by_value_on_every_backend() -> None:
 def _apply_with_hook_queries(n: int, cron: str, capture: Any) -> tuple[int, int]:
     """Apply n tasks (all created, or all configured when they exist) and run the after-commit
     replan on the real broker; returns (apply's queries, the replan's queries)."""
-    import io
-
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from scheduler_core.manifest import load_manifest
-    from scheduler_core.manifest.apply import apply_manifest
-
     text = "version: 1\nset: big\ntasks:\n" + "".join(
         f"  - {{name: t{i}, type: cron, callable: tests.jobs.noop, cron: '{cron}'}}\n" for i in range(n)
     )

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 pytestmark = pytest.mark.process
@@ -40,8 +41,8 @@ def db(tmp_path: Path, key_prefix: str) -> Iterator[dict[str, Any]]:
         env.pop(k, None)
     name = None
     if PG:
-        import dj_database_url
-        import psycopg
+        import dj_database_url  # noqa: PLC0415  # PostgreSQL runs only
+        import psycopg  # noqa: PLC0415
 
         base = dj_database_url.parse(os.environ["TASKCTL_TEST_DATABASE_URL"])
         host, port, user = base["HOST"] or "127.0.0.1", base["PORT"] or 5432, base["USER"] or "postgres"
@@ -59,7 +60,7 @@ def db(tmp_path: Path, key_prefix: str) -> Iterator[dict[str, Any]]:
     migrate(env, tmp_path)
     yield info
     if name:
-        import psycopg
+        import psycopg  # noqa: PLC0415  # PostgreSQL runs only
 
         with psycopg.connect(f"{server} dbname=postgres", autocommit=True) as c:
             c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -91,7 +92,6 @@ def _count(db: dict[str, Any], sql: str) -> int:
     if db["path"] is not None:
         with sqlite3.connect(db["path"]) as c:
             return int(c.execute(sql).fetchone()[0])
-    import psycopg
 
     with psycopg.connect(db["dsn"]) as c:
         row = c.execute(sql).fetchone()
@@ -118,7 +118,6 @@ def _hold_lock(db: dict[str, Any], set_name: str) -> Any:
         lite = sqlite3.connect(db["path"], isolation_level=None)
         lite.execute("BEGIN IMMEDIATE")
         return lite
-    import psycopg
 
     with psycopg.connect(db["dsn"], autocommit=True) as c:
         c.execute("INSERT INTO scheduler_core_taskset (name, created_at) VALUES (%s, now())", (set_name,))

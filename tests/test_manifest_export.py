@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.db import connection
 
 from scheduler_core.models import Task, TaskSet
 from tests.test_manifest_apply import manifest, run
@@ -87,8 +88,6 @@ def test_export_unknown_set() -> None:
 
 def _db_env(tmp_path: Path, prefix: str) -> dict[str, str]:
     """Environment for a real `taskctl` process on this test's database (built-in settings)."""
-    from django.db import connection
-
     s = connection.settings_dict
     if connection.vendor == "sqlite":
         url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"

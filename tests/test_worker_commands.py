@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -100,9 +102,6 @@ def test_commands_to_unknown_workers_are_not_found() -> None:
 
 
 def test_name_in_use_is_a_conflict(worker: WorkerProc) -> None:
-    import subprocess
-    import sys
-
     worker.start(name="same")
     out = subprocess.run([sys.executable, "-m", "taskctl", "worker", "start", "--name", "same", "--burst"],
                          env=worker.env(), capture_output=True, text=True, timeout=30)  # fmt: skip

@@ -14,8 +14,12 @@ from typing import Any
 
 import pytest
 
+from scheduler_core.broker.connection import get_client
+from scheduler_core.conf import get_config
 from scheduler_core.jobs.record import Job, JobStatus, Retry
+from scheduler_core.queues.invariants import check
 from scheduler_core.queues.queue import JobCall, Queue, get_queue
+from scheduler_core.worker import control
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.process
@@ -70,8 +74,6 @@ class WorkerProc:
         return proc
 
     def registered(self, name: str) -> bool:
-        from scheduler_core.worker import control
-
         return any(w["name"] == name for w in control.list_workers())
 
     def stderr(self) -> str:
@@ -92,17 +94,11 @@ def worker(key_prefix: str, tmp_path: Path) -> Iterator[WorkerProc]:
 
 
 def runs(token: str) -> int:
-    from scheduler_core.broker.connection import get_client
-    from scheduler_core.conf import get_config
-
     cfg = get_config()
     return int(get_client(cfg.broker_url).get(f"{cfg.key_prefix}:runs:{token}") or 0)
 
 
 def redis_get(key: str) -> str | None:
-    from scheduler_core.broker.connection import get_client
-    from scheduler_core.conf import get_config
-
     cfg = get_config()
     value = get_client(cfg.broker_url).get(f"{cfg.key_prefix}:{key}")
     return None if value is None else str(value)
@@ -121,8 +117,6 @@ def wait_status(q: Queue, job: Job, *statuses: JobStatus, timeout: float = 15) -
 
 
 def assert_clean(q: Queue) -> None:
-    from scheduler_core.queues.invariants import check
-
     report = check(q)
     assert report.ok, report
     assert report.in_registries["active"] == 0

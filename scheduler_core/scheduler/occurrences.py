@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from scheduler_core.tasks.schedules import occurrences_after
+from scheduler_core.tasks.row import first_after, iter_after
 
 if TYPE_CHECKING:
     from scheduler_core.tasks.row import TaskRow
@@ -33,32 +33,6 @@ class TaskPlan:
     next_run_at: datetime | None = None
     skipped: int = 0  # occurrences skipped (misfire skip, overlap skip)
     deferred: bool = False  # overlap skip, not due yet: nothing changes this pass
-
-
-def job_id(task_id: int, occurrence: datetime) -> str:
-    """The deterministic id of one occurrence's job: `task-<id>-<epoch seconds>`."""
-    return f"task-{task_id}-{int(occurrence.timestamp())}"
-
-
-def anchor_of(row: TaskRow) -> datetime | None:
-    """A REPEATABLE's first run: its `at`, else when it was created."""
-    return row.get("at") or row.get("created_at")
-
-
-def iter_after(row: TaskRow, after: datetime, tz_name: str) -> Iterator[datetime]:
-    """The task's occurrences strictly after `after`, lazily (a cron is not expanded past need)."""
-    return occurrences_after(str(row["type"]), after=after, cron=row["cron"], tz_name=tz_name,
-                             at=anchor_of(row), interval=row["interval"], repeat=row["repeat"])  # fmt: skip
-
-
-def first_after(row: TaskRow, after: datetime, tz_name: str) -> datetime | None:
-    return next(iter_after(row, after, tz_name), None)
-
-
-def initial_next_run(row: TaskRow, now: datetime, grace: timedelta, tz_name: str) -> datetime | None:
-    """Where a new or edited task starts: its first occurrence after `now - grace` (so the anchor
-    run of a REPEATABLE created a moment ago is not lost), or None when it has none left."""
-    return first_after(row, now - grace, tz_name)
 
 
 def plan_task(

@@ -10,17 +10,25 @@ taken back and the task is re-planned.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import connection
+from django.db.models import Case, CharField, DateTimeField, F, IntegerField, Value, When
+
 from scheduler_core.conf import SchedulerConfig
 from scheduler_core.errors import TaskctlError
+from scheduler_core.jobs.record import Retry
+from scheduler_core.models import Task
 from scheduler_core.queues.queue import JobCall, Queue, get_queue
-from scheduler_core.scheduler.horizon import grace, note_reach
-from scheduler_core.scheduler.occurrences import TaskPlan, job_id, plan_task
+from scheduler_core.scheduler.occurrences import TaskPlan, plan_task
+from scheduler_core.tasks import replan
+from scheduler_core.tasks.horizon import grace, note_reach
+from scheduler_core.tasks.pending import job_id, unschedule
 from scheduler_core.tasks.row import FIELDS, TaskRow, task_zone
 
 log = logging.getLogger("taskctl.scheduler")
@@ -31,8 +39,6 @@ MAX_TASKS_PER_PASS = 5000
 
 def job_call(row: TaskRow, occurrence: datetime, due: datetime) -> JobCall:
     """The job of one occurrence of a task."""
-    from scheduler_core.jobs.record import Retry
-
     retry = Retry(row["retry_max"], tuple(row["retry_backoff"] or (0,))) if row["retry_max"] else None
     return JobCall(
         func=row["callable"], args=row["args"] or (), kwargs=row["kwargs"] or {},
@@ -75,8 +81,6 @@ class _Advance:
 
 def due_rows(now: datetime, horizon: datetime, limit: int = MAX_TASKS_PER_PASS) -> list[TaskRow]:
     """The enabled tasks whose next occurrence is at or before `horizon`: one indexed query."""
-    from scheduler_core.models import Task
-
     qs = Task.objects.filter(enabled=True, next_run_at__lte=horizon).order_by("next_run_at")
     return list(qs.values(*FIELDS)[:limit])
 
@@ -102,7 +106,6 @@ def _values_batch(connection: Any) -> int:
     parameters (999 before 3.32)."""
     if connection.vendor != "sqlite":
         return MAX_TASKS_PER_PASS
-    import sqlite3
 
     connection.ensure_connection()
     limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
@@ -161,10 +164,6 @@ def _note_wake(out: PlanOutcome, row: TaskRow, plan: TaskPlan, lookahead: timede
 def advance(items: Sequence[_Advance]) -> list[int]:
     """Move next_run_at / occurrences / pending_job_id forward where the task is unchanged since
     it was read; returns the ids of tasks that changed meanwhile (their update did not take)."""
-    from django.db import connection
-
-    from scheduler_core.models import Task
-
     conflicts: list[int] = []
     values = connection.vendor in ("postgresql", "sqlite")
     # A VALUES list holds a whole pass (6 parameters a task, 30,000 at most: under SQLite's 32,766
@@ -183,10 +182,6 @@ def advance(items: Sequence[_Advance]) -> list[int]:
 
 def _update_from_values(chunk: Sequence[_Advance]) -> int:
     """One `UPDATE ... FROM (VALUES ...)` statement (PostgreSQL; SQLite >= 3.33)."""
-    from django.db import connection
-
-    from scheduler_core.models import Task
-
     ops, q = connection.ops, connection.ops.quote_name
     pg = connection.vendor == "postgresql"
     row = (
@@ -213,10 +208,6 @@ def _update_from_values(chunk: Sequence[_Advance]) -> int:
 
 def _update_with_case(chunk: Sequence[_Advance]) -> int:
     """The portable form (other databases): CASE expressions, one statement."""
-    from django.db.models import Case, CharField, DateTimeField, F, IntegerField, Value, When
-
-    from scheduler_core.models import Task
-
     dt, it, ch = DateTimeField(), IntegerField(), CharField()
     was = Case(*[When(pk=a.pk, then=Value(a.was, output_field=dt)) for a in chunk], output_field=dt)
     spec = Case(*[When(pk=a.pk, then=Value(a.spec_hash, output_field=ch)) for a in chunk], output_field=ch)
@@ -232,9 +223,6 @@ def _update_with_case(chunk: Sequence[_Advance]) -> int:
 
 def take_back(task_ids: Iterable[int], planned: dict[int, tuple[str, list[str]]]) -> None:
     """Tasks edited while this pass planned them: drop what it planned, and re-plan them."""
-    from scheduler_core.scheduler.pending import unschedule
-    from scheduler_core.tasks.replan import tasks_changed
-
     by_queue: dict[str, list[str]] = defaultdict(list)
     ids = list(task_ids)
     for tid in ids:
@@ -244,7 +232,7 @@ def take_back(task_ids: Iterable[int], planned: dict[int, tuple[str, list[str]]]
     for queue, jobs in by_queue.items():
         unschedule(get_queue(queue), jobs)
     log.info("%d task(s) changed while being planned; re-planning them", len(ids))
-    tasks_changed(ids)
+    replan.tasks_changed(ids)
 
 
 def queues_of(names: Iterable[str]) -> list[Queue]:

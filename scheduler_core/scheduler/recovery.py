@@ -17,13 +17,17 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import cast
 
+from django.db.models import Q
+
+from scheduler_core.broker.keys import GlobalKeys
 from scheduler_core.conf import SchedulerConfig
 from scheduler_core.errors import TaskctlError
+from scheduler_core.models import Task
 from scheduler_core.queues.queue import JobCall, get_queue
-from scheduler_core.scheduler.horizon import grace
-from scheduler_core.scheduler.occurrences import first_after, iter_after
 from scheduler_core.scheduler.planner import enqueue_grouped, job_call, take_back
-from scheduler_core.tasks.row import FIELDS, TaskRow, task_zone
+from scheduler_core.tasks import replan
+from scheduler_core.tasks.horizon import grace
+from scheduler_core.tasks.row import FIELDS, TaskRow, first_after, iter_after, task_zone
 
 log = logging.getLogger("taskctl.scheduler")
 
@@ -32,8 +36,6 @@ MAX_PENDING = 1000  # occurrences re-enqueued per task at most
 
 
 def marker_key(config: SchedulerConfig) -> str:
-    from scheduler_core.broker.keys import GlobalKeys
-
     return GlobalKeys(config.key_prefix).scheduler_epoch
 
 
@@ -78,9 +80,6 @@ def pending_jobs(row: TaskRow, now: datetime, g: timedelta, tz_name: str) -> lis
 
 def recover(queue_names: list[str], now: datetime, config: SchedulerConfig) -> int:
     """Refill the broker holding `queue_names` from the DB; returns the jobs handed over."""
-    from scheduler_core.models import Task
-    from scheduler_core.tasks.replan import tasks_changed
-
     g = grace(config)
     fresh = list(
         Task.objects.filter(
@@ -88,8 +87,7 @@ def recover(queue_names: list[str], now: datetime, config: SchedulerConfig) -> i
         ).values_list("pk", flat=True)
     )
     if fresh:
-        tasks_changed(fresh, now=now)
-    from django.db.models import Q
+        replan.tasks_changed(fresh, now=now)
 
     planned = Q(next_run_at__isnull=False) | Q(occurrences__gt=0)
     qs = Task.objects.filter(planned, enabled=True, queue__in=queue_names).order_by("pk")
@@ -109,8 +107,6 @@ def recover(queue_names: list[str], now: datetime, config: SchedulerConfig) -> i
 
 
 def _refill(rows: list[TaskRow], now: datetime, g: timedelta) -> int:
-    from scheduler_core.models import Task
-
     if not rows:
         return 0
     calls: dict[str, list[JobCall]] = defaultdict(list)

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import Case, CharField, DateTimeField, F, Q, Value, When
+
+from scheduler_core.models import Task
+
 _SUCCESS = frozenset({"finished"})
 
 
 def record_run(task_id: int, occurrence: datetime | None, status: str, ended_at: datetime) -> None:
     """Record that the job of `task_id` for `occurrence` ended with `status` (finished, failed, stopped)."""
-    from django.db.models import Case, CharField, DateTimeField, F, Q, Value, When
-
-    from scheduler_core.models import Task
-
     when = occurrence or ended_at
     newer = Q(last_run_at__isnull=True) | Q(last_run_at__lte=when)
     ok = status in _SUCCESS

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import multiprocessing
 import os
 import random
 import signal
@@ -24,6 +25,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import FrameType
 from typing import Any, TypeVar
+
+import redis
 
 from scheduler_core.jobs import failure
 from scheduler_core.jobs.record import Job, JobStatus
@@ -50,8 +53,6 @@ class Budget:
     """The --max-jobs budget shared by the execution processes (a process-shared counter)."""
 
     def __init__(self, total: int) -> None:
-        import multiprocessing
-
         self.value = multiprocessing.get_context("fork").Value("q", total)
 
     def take(self) -> bool:
@@ -211,8 +212,6 @@ class Executor:
 
     def _broker(self, fn: Callable[[], _T]) -> _T:
         """Call `fn`, riding out a broker outage (logged once) until the supervisor says stop."""
-        import redis
-
         failures = 0
         while True:
             try:

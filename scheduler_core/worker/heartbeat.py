@@ -11,11 +11,12 @@ import logging
 import os
 import socket
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from scheduler_core.broker.keys import GlobalKeys
 from scheduler_core.errors import Conflict
-from scheduler_core.jobs.record import dumps
+from scheduler_core.jobs.record import dumps, loads
 from scheduler_core.queues import lifecycle
 
 if TYPE_CHECKING:
@@ -108,9 +109,6 @@ class Heartbeat:
 
 def worker_record(h: dict[str, Any], score: float | None) -> dict[str, Any]:
     """A worker hash as `control.list_workers` returns it (times as aware UTC datetimes)."""
-    from datetime import UTC, datetime
-
-    from scheduler_core.jobs.record import loads
 
     def ts(value: Any) -> datetime | None:
         return datetime.fromtimestamp(float(value), UTC) if value not in (None, "") else None

@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import close_old_connections
+
 from scheduler_core.callables import check_allowed, import_callable
 from scheduler_core.jobs.record import Job, JobStatus, dumps
+from scheduler_core.tasks.runs import record_run
 from scheduler_core.worker import timeouts
 
 log = logging.getLogger("taskctl.worker")
@@ -144,10 +147,6 @@ def run_callback(work: AfterWork, callables: Callables, callback_timeout: float)
 
 
 def record_task_run(work: AfterWork) -> None:
-    from django.db import close_old_connections
-
-    from scheduler_core.tasks.runs import record_run
-
     job = work.job
     assert job.task_id is not None
     try:
