@@ -1,4 +1,4 @@
-"""One error tree for the whole project. Each class carries the CLI exit code (DESIGN §2.3).
+"""One error tree for the whole project. Each class carries the CLI exit code (docs/exit-codes.md).
 
 Expected failures raise one of these with a one-line message; the CLI prints the line and exits
 with ``exit_code``. Anything else is a bug (exit 70).

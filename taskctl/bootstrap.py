@@ -1,6 +1,6 @@
 """Settings resolution and django.setup(), done lazily by the commands that need Django.
 
-Order (DESIGN §2.1): --settings > TASKCTL_SETTINGS > DJANGO_SETTINGS_MODULE > taskctl.settings.
+Order (docs/settings.md): --settings > TASKCTL_SETTINGS > DJANGO_SETTINGS_MODULE > taskctl.settings.
 
 Commands that only talk to the broker (queues, jobs, workers) call `setup_broker`: it imports the
 settings module and reads SCHEDULER without django.setup(), because the app registry and the ORM
