@@ -20,30 +20,9 @@ import pytest
 
 from taskctl import __version__, bootstrap
 from tests.conftest import REDIS_URL
+from tests.processes import clean_env, sqlite_url, taskctl
 
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-
-
-def taskctl(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "taskctl", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The caller's environment without any settings selection (pytest-django sets one)."""
-    drop = {"DJANGO_SETTINGS_MODULE", "TASKCTL_SETTINGS", "TASKCTL_DATABASE_URL", "PYTHONPATH"}
-    env = {k: v for k, v in os.environ.items() if k not in drop}
-    env.update(extra)
-    return env
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:
@@ -68,10 +47,6 @@ def project(tmp_path: Path) -> Path:
             f"sys.stderr.write('loaded {name}\\n')\n"
         )
     return proj
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
 
 
 def tables(db: Path) -> set[str]:

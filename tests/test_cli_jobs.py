@@ -16,10 +16,10 @@ from scheduler_core.queues.lifecycle import Outcome, claim, complete
 from scheduler_core.queues.queue import get_queue
 from scheduler_core.worker.commands import decode
 from scheduler_core.worker.heartbeat import Heartbeat
-from tests.test_cli_queues import NOW, cli, clock, digest, fill, golden
+from tests.cli import NOW, cli, golden
+from tests.data import digest, fill
 
 pytestmark = pytest.mark.usefixtures("clock")
-__all__ = ["clock"]
 
 
 def q(name: str = "default"):

@@ -13,11 +13,10 @@ import pytest
 from scheduler_core.errors import InvalidInput, NotFound
 from scheduler_core.queues.queue import JobCall, find_job, get_queue, unique_prefixes
 from taskctl.render import layout
-from tests.test_cli_queues import cli, clock, fill
-from tests.test_cli_tasks_inspect import tasks
+from tests.cli import cli
+from tests.data import fill
 
 pytestmark = pytest.mark.usefixtures("clock")
-__all__ = ["clock", "tasks"]
 
 NARROW = {"COLUMNS": "80"}
 

@@ -1,122 +1,27 @@
-"""`taskctl queues show | clear` on a real Redis, through typer's CliRunner.
-
-Also home of the small CLI test helpers the other test_cli_* modules import: `cli` (CliRunner with
-a fixed width and the project's error -> exit code mapping), `golden` and the fixed clock `NOW`.
-"""
+"""`taskctl queues show | clear` on a real Redis, in-process (tests/cli.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
-from typer.testing import CliRunner
 
 import scheduler_core.inspect
 from scheduler_core.broker import oneshot
 from scheduler_core.conf import reset_config
-from scheduler_core.errors import TaskctlError
-from scheduler_core.jobs.record import JobStatus
-from scheduler_core.queues.lifecycle import Outcome, claim, complete
-from scheduler_core.queues.queue import JobCall, get_queue
-from taskctl.app import app, run
-from tests.conftest import REDIS_URL
+from scheduler_core.queues.queue import get_queue
+from taskctl.app import run
+from tests.cli import NOW, cli, golden
+from tests.data import digest, fill
 
-GOLDEN = Path(__file__).parent / "golden"
-NOW = 1_790_000_000.0  # 2026-09-21 14:13:20 UTC: every test's clock
 REPO = Path(__file__).resolve().parent.parent
-
-
-@dataclass
-class Out:
-    code: int
-    stdout: str
-    stderr: str
-
-
-def cli(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Out:
-    """Invoke `taskctl ARGS` in-process at 120 columns; TaskctlError -> its exit code and one line,
-    as `taskctl.app.run` does."""
-    result = CliRunner().invoke(app, list(args), input=input, env={"COLUMNS": "120", **(env or {})})
-    stderr = result.stderr
-    code = result.exit_code
-    exc = result.exception
-    if isinstance(exc, TaskctlError):
-        code, stderr = exc.exit_code, stderr + f"taskctl: error: {exc}\n"
-    elif exc is not None and not isinstance(exc, SystemExit):
-        raise exc
-    return Out(code, result.stdout, stderr)
-
-
-def golden(name: str, text: str) -> None:
-    """Compare with tests/golden/NAME; TASKCTL_UPDATE_GOLDEN=1 rewrites the file."""
-    path = GOLDEN / name
-    if os.environ.get("TASKCTL_UPDATE_GOLDEN") == "1" or not path.exists():
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text)
-    assert text == path.read_text(), f"output differs from {path}"
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> float:
-    monkeypatch.setattr(scheduler_core.inspect, "clock", lambda: NOW)
-    return NOW
-
-
-def fill(now: float = NOW) -> None:
-    """default: 3 queued (oldest 125 s), 2 scheduled, 1 active, finished, failed, canceled;
-    high: 1 queued an hour ago; low: empty. Fixed ids."""
-    q = get_queue("default")
-
-    def put(job_id: str, at: float, *args: Any, due: float | None = None) -> None:
-        q.enqueue_call(JobCall("tests.jobs.add", args or (1, 2), job_id=job_id, at=due), now=at)
-
-    put("job-finished", now - 300)
-    job = claim(q, "w1", now=now - 290)
-    assert job is not None
-    complete(q, job, Outcome(JobStatus.FINISHED, {"result": "3"}), worker="w1", now=now - 280)
-    put("job-failed", now - 270)
-    job = claim(q, "w1", now=now - 265)
-    assert job is not None
-    fields = {
-        "exc_type": "RuntimeError",
-        "exc_message": "boom",
-        "traceback": "Traceback...\nRuntimeError: boom",
-    }
-    complete(q, job, Outcome(JobStatus.FAILED, fields), worker="w1", now=now - 260)
-    put("job-active", now - 200)
-    assert claim(q, "w2", now=now - 190) is not None
-    put("job-canceled", now - 150)
-    assert q.cancel("job-canceled", now=now - 140)
-    put("job-q1", now - 125, 10, 20)
-    put("job-q2", now - 60, {"a": 1})
-    put("job-q3", now - 5, "text")
-    put("job-s1", now - 100, due=now + 3600)
-    put("job-s2", now - 100, due=now + 7200)
-    get_queue("high").enqueue_call(JobCall("tests.jobs.noop", job_id="job-h1"), now=now - 3700)
-
-
-def digest(prefix: str) -> tuple[int, str]:
-    """How many keys this test has, and a digest of them all (name, type and serialised value).
-    (Not DBSIZE: other tests share the Redis DB.)"""
-    r = redis.Redis.from_url(REDIS_URL)
-    try:
-        h = hashlib.sha256()
-        keys = sorted(r.scan_iter(match=f"{prefix}:*", count=1000))
-        for key in keys:
-            h.update(key + b"\0" + r.type(key) + b"\0" + (r.dump(key) or b""))
-        return len(keys), h.hexdigest()
-    finally:
-        r.close()
 
 
 # ----- queues show -----

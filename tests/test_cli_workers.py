@@ -16,7 +16,7 @@ import pytest
 
 from scheduler_core.conf import reset_config
 from scheduler_core.worker import control as mod
-from tests.test_cli_queues import cli, golden
+from tests.cli import cli, golden
 
 HAVE_CONTROL = importlib.util.find_spec("scheduler_core.worker.control") is not None
 needs_control = pytest.mark.skipif(not HAVE_CONTROL, reason="scheduler_core.worker.control is not there yet")

@@ -19,14 +19,10 @@ from typing import Any
 import psycopg
 import pytest
 
+from tests.processes import migrate
+
 pytestmark = pytest.mark.process
 PG = os.environ.get("TASKCTL_TEST_DATABASE_URL", "").startswith("postgres")
-
-
-def migrate(env: dict[str, str], cwd: Path) -> None:
-    """`taskctl db migrate` in a real process, for the database `env` names."""
-    cmd = [sys.executable, "-m", "taskctl", "db", "migrate"]
-    subprocess.run(cmd, env=env, cwd=cwd, check=True, capture_output=True, timeout=120)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from scheduler_core.manifest import ManifestInvalid, load_manifest
 from scheduler_core.manifest.durations import DurationError, format_compact, parse_duration
 from scheduler_core.manifest.loader import LineLoader, Source, parse
 from scheduler_core.models import Task, TaskSet
-from tests.test_manifest_apply import run as cli
+from tests.cli import cli
 
 BROKEN = Path(__file__).parent / "manifests" / "broken"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "tasks.yaml"

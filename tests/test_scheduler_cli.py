@@ -12,8 +12,8 @@ from scheduler_core.conf import reset_config
 from scheduler_core.queues.queue import get_queue
 from scheduler_core.scheduler import Scheduler
 from scheduler_core.scheduler.upcoming import upcoming
-from tests.test_cli_queues import cli
-from tests.test_scheduler_helpers import T0, ids_in, make_task
+from tests.cli import cli
+from tests.scheduling import T0, ids_in, make_task
 
 pytestmark = pytest.mark.django_db
 

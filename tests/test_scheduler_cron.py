@@ -10,7 +10,7 @@ import pytest
 
 from scheduler_core.conf import reset_config
 from scheduler_core.scheduler import run_once
-from tests.test_scheduler_helpers import jobs_in, make_task, simulate, utc
+from tests.scheduling import jobs_in, make_task, simulate, utc
 
 pytestmark = pytest.mark.django_db
 

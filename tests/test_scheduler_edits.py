@@ -16,7 +16,7 @@ from scheduler_core.scheduler import planner, run_once
 from scheduler_core.tasks.actions import delete_task, set_enabled
 from scheduler_core.tasks.replan import reconcile, tasks_changed
 from scheduler_core.tasks.runs import record_run
-from tests.test_scheduler_helpers import T0, committed, ids_in, jobs_in, make_task
+from tests.scheduling import T0, committed, ids_in, jobs_in, make_task
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ import pytest
 from scheduler_core.conf import reset_config
 from scheduler_core.queues.queue import JobCall, get_queue
 from scheduler_core.scheduler import missed, run_once
-from tests.test_scheduler_helpers import T0, ids_in, make_task
+from tests.scheduling import T0, ids_in, make_task
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from scheduler_core.conf import reset_config
 from scheduler_core.models import Task
 from scheduler_core.queues.queue import get_queue
 from scheduler_core.scheduler import Scheduler, run_once
-from tests.test_scheduler_helpers import T0, ids_in, jobs_in, make_task, simulate
+from tests.scheduling import T0, ids_in, jobs_in, make_task, simulate
 
 pytestmark = pytest.mark.django_db
 

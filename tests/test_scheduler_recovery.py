@@ -12,7 +12,7 @@ from scheduler_core.models import Task
 from scheduler_core.scheduler import run_once
 from scheduler_core.tasks.runs import record_run
 from tests.conftest import _drop_keys
-from tests.test_scheduler_helpers import T0, ids_in, make_task
+from tests.scheduling import T0, ids_in, make_task
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,8 @@ from scheduler_core.errors import BrokerUnavailable
 from scheduler_core.inspect import queue_stats
 from scheduler_core.queues.queue import JobCall, get_queue
 from tests.conftest import REDIS_URL
-from tests.test_bootstrap import taskctl
-from tests.test_cli_queues import clock, fill  # noqa: F401  (clock: a fixture)
+from tests.data import fill
+from tests.processes import taskctl
 
 REPO = Path(__file__).resolve().parent.parent
 COUNTS = ("scheduled", "queued", "active", "finished", "failed", "canceled")

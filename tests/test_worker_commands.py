@@ -13,18 +13,9 @@ from scheduler_core.jobs import actions as job_actions
 from scheduler_core.jobs.record import JobStatus
 from scheduler_core.queues.queue import JobCall, get_queue
 from scheduler_core.worker import control
-from tests.test_worker_proc import (
-    WorkerProc,
-    assert_clean,
-    redis_get,
-    status_of,
-    wait_for,
-    wait_status,
-    worker,
-)
+from tests.processes import WorkerProc, assert_clean, redis_get, status_of, wait_for, wait_status
 
 pytestmark = pytest.mark.process
-__all__ = ["worker"]  # the fixture
 
 
 def _me(w: WorkerProc) -> dict:  # type: ignore[type-arg]

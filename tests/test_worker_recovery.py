@@ -12,10 +12,9 @@ from scheduler_core.jobs.record import JobStatus, Retry
 from scheduler_core.queues.invariants import check
 from scheduler_core.queues.queue import JobCall, get_queue
 from scheduler_core.worker import control
-from tests.test_worker_proc import WorkerProc, runs, wait_for, wait_status, worker
+from tests.processes import WorkerProc, runs, wait_for, wait_status
 
 pytestmark = [pytest.mark.process, pytest.mark.slow]
-__all__ = ["worker"]
 
 
 def test_sigkill_five_times_loses_nothing(worker: WorkerProc) -> None:
