@@ -21,6 +21,8 @@ import pytest
 
 from tests.processes import migrate
 
+REPO = str(Path(__file__).resolve().parent.parent)
+
 pytestmark = pytest.mark.process
 PG = os.environ.get("TASKCTL_TEST_DATABASE_URL", "").startswith("postgres")
 
@@ -31,6 +33,7 @@ def db(tmp_path: Path, key_prefix: str) -> Iterator[dict[str, Any]]:
     env = {
         **os.environ,
         "TASKCTL_KEY_PREFIX": key_prefix,
+        "PYTHONPATH": REPO,  # examples/ is the repo's demo, importable from the checkout (not installed)
         "TASKCTL_BROKER_URL": os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     }
     for k in ("DJANGO_SETTINGS_MODULE", "TASKCTL_SETTINGS"):
@@ -38,7 +41,6 @@ def db(tmp_path: Path, key_prefix: str) -> Iterator[dict[str, Any]]:
     name = None
     if PG:
         import dj_database_url  # noqa: PLC0415  # PostgreSQL runs only
-        import psycopg  # noqa: PLC0415
 
         base = dj_database_url.parse(os.environ["TASKCTL_TEST_DATABASE_URL"])
         host, port, user = base["HOST"] or "127.0.0.1", base["PORT"] or 5432, base["USER"] or "postgres"
@@ -56,8 +58,6 @@ def db(tmp_path: Path, key_prefix: str) -> Iterator[dict[str, Any]]:
     migrate(env, tmp_path)
     yield info
     if name:
-        import psycopg  # noqa: PLC0415  # PostgreSQL runs only
-
         with psycopg.connect(f"{server} dbname=postgres", autocommit=True) as c:
             c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 

@@ -25,6 +25,7 @@ NAMES = (
     "delete",
     "clear",
     "snapshot",
+    "rescore",
 )
 
 
@@ -52,6 +53,7 @@ class Scripts:
         self.delete: Script = client.register_script(source("delete"))
         self.clear: Script = client.register_script(source("clear"))
         self.snapshot: Script = client.register_script(source("snapshot"))
+        self.rescore: Script = client.register_script(source("rescore"))
 
 
 # Keyed by the client object itself (weakly), not by id(): an id can be reused by a new client

@@ -14,6 +14,7 @@ from typing import Any
 
 from scheduler_core.errors import InvalidInput
 from scheduler_core.manifest.durations import DurationError, parse_duration
+from scheduler_core.names import name_problem
 from scheduler_core.tasks.schedules import validate_cron, zone
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
@@ -74,8 +75,9 @@ def text(value: Any, *, max_len: int, what: str = "a string", one_line: bool = T
 
 def name(value: Any) -> str:
     out = text(value, max_len=200)
-    if not out.strip():
-        raise FieldError("must not be empty")
+    problem = name_problem(out)
+    if problem is not None:
+        raise FieldError(problem)
     return out
 
 

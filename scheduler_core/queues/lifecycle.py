@@ -8,13 +8,14 @@ worker's job exactly as in the worker for a job that raised.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from scheduler_core.jobs import failure
-from scheduler_core.jobs.record import Job, JobStatus
+from scheduler_core.jobs.record import Job, JobStatus, dumps
 from scheduler_core.queues.queue import Queue
 
 
@@ -37,7 +38,24 @@ def claim(queue: Queue, worker: str, *, now: float | None = None, client: Any = 
     )
     if not out:
         return None
-    return Job.from_fields(out[0], queue.name, _pairs(out[1:]))
+    job = Job.from_fields(out[0], queue.name, _pairs(out[1:]))
+    if job.corrupt:
+        fail_corrupt(queue, job, worker=worker, now=t, client=client)
+        return claim(queue, worker, now=now, client=client)
+    return job
+
+
+CORRUPT = "CorruptRecord"  # exc_type of a job failed because its record could not be read
+
+
+def fail_corrupt(queue: Queue, job: Job, *, worker: str, now: float, client: Any = None) -> None:
+    """A claimed record that cannot be read goes straight to failed as `corrupt record`: no
+    retry, no execution process ever sees it (it would crash there, each time it is claimed)."""
+    job.failure_ttl = queue.config.default_failure_ttl
+    reason = f"corrupt record: {job.corrupt}"
+    outcome = Outcome(JobStatus.FAILED, {"exc_type": CORRUPT, "exc_message": reason})
+    complete(queue, job, outcome, worker=worker, now=now, client=client)
+    logging.getLogger("taskctl.worker").warning("job %s: corrupt record (%s): failed", job.id, job.corrupt)
 
 
 def claim_first(queues: Sequence[Queue], worker: str, *, now: float | None = None) -> Job | None:
@@ -98,11 +116,12 @@ def complete(
     t = time.time() if now is None else now
     k = queue.keys
     ttl = job.result_ttl if outcome.status is JobStatus.FINISHED else job.failure_ttl
+    # status first: finish.lua names the outcome counter after it
     fields: list[Any] = ["status", outcome.status.value, "ended_at", repr(t)]
     for key, value in outcome.fields.items():
         fields += [key, value]
     out = queue.scripts.finish(
-        keys=[k.active, k.registry(outcome.registry), k.job(job.id), k.queued, k.signal],
+        keys=[k.active, k.registry(outcome.registry), k.job(job.id), k.queued, k.signal, k.stats],
         args=[
             job.id, repr(t), ttl, "1" if claim_next else "0", repr(t + queue.config.lease_ttl),
             worker, k.job_prefix, run_of(job), _opt(lease_expired_by), *fields,
@@ -111,7 +130,11 @@ def complete(
     )  # fmt: skip
     recorded = bool(int(out[0]))
     if len(out) > 1:
-        return recorded, Job.from_fields(out[1], queue.name, _pairs(out[2:]))
+        nxt = Job.from_fields(out[1], queue.name, _pairs(out[2:]))
+        if nxt.corrupt:
+            fail_corrupt(queue, nxt, worker=worker, now=t, client=client)
+            return recorded, claim(queue, worker, now=now, client=client)
+        return recorded, nxt
     return recorded, None
 
 
@@ -134,18 +157,35 @@ def retry_later(
     ]  # fmt: skip
     for key, value in fields.items():
         flat += [key, value]
-    keys = [k.active, k.scheduled, k.job(job.id)]
+    flat += ["history", _history_with(job, fields, t)]
+    keys = [k.active, k.scheduled, k.job(job.id), k.stats]
     args = [job.id, repr(t + delay), job.worker or "", run_of(job), _opt(lease_expired_by), *flat]
     return bool(queue.scripts.retry(keys=keys, args=args))
 
 
+HISTORY_KEPT = 20  # attempts a record remembers (the oldest go first)
+
+
+def _history_with(job: Job, fields: dict[str, Any], ended: float) -> bytes:
+    """The record's attempt history with the attempt that just failed added (for the job page)."""
+    entry = {
+        "attempt": job.attempt,
+        "started_at": job.started_at.timestamp() if job.started_at else None,
+        "ended_at": ended,
+        "exc_type": str(fields.get("exc_type", "")),
+        "exc_message": str(fields.get("exc_message", ""))[:500],
+    }
+    return dumps([*job.history, entry][-HISTORY_KEPT:], "attempt history")
+
+
 def renew_leases(queue: Queue, job_ids: Sequence[str], *, now: float | None = None) -> None:
-    """Heartbeat: push the lease of running jobs forward (XX: a recovered job is not re-added)."""
+    """Heartbeat: push the lease of running jobs forward (a recovered job is not re-added).
+    A script that keeps working when the broker is out of memory (see rescore.lua)."""
     if not job_ids:
         return
     t = time.time() if now is None else now
     deadline = t + queue.config.lease_ttl
-    queue.connection.zadd(queue.keys.active, {i: deadline for i in job_ids}, xx=True)
+    queue.scripts.rescore(keys=[queue.keys.active], args=[repr(deadline), *job_ids])
 
 
 def reap(queue: Queue, *, now: float | None = None, limit: int = 500) -> list[tuple[str, str]]:

@@ -21,11 +21,12 @@ from django.db import connection
 from django.db.models import Case, CharField, DateTimeField, F, IntegerField, Value, When
 
 from scheduler_core.conf import SchedulerConfig
-from scheduler_core.errors import TaskctlError
+from scheduler_core.errors import InvalidInput, TaskctlError
 from scheduler_core.jobs.record import Retry
 from scheduler_core.models import Task
 from scheduler_core.queues.queue import JobCall, Queue, get_queue
 from scheduler_core.scheduler.occurrences import TaskPlan, plan_task
+from scheduler_core.scheduler.quarantine import rechecking, record, row_problem
 from scheduler_core.tasks import replan
 from scheduler_core.tasks.horizon import grace, note_reach
 from scheduler_core.tasks.pending import job_id, unschedule
@@ -49,13 +50,31 @@ def job_call(row: TaskRow, occurrence: datetime, due: datetime) -> JobCall:
     )  # fmt: skip
 
 
-def enqueue_grouped(calls: dict[str, list[JobCall]], now: float) -> int:
-    """Enqueue jobs queue by queue (one pipelined script call per 500 jobs); returns how many."""
+def enqueue_grouped(
+    calls: dict[str, list[JobCall]], now: float, refused: dict[int, str] | None = None
+) -> int:
+    """Enqueue jobs queue by queue (one pipelined script call per 500 jobs); returns how many.
+
+    A batch the queue refuses as invalid (one job it cannot take) is sent again job by job, so
+    that one bad task stops nothing else; the tasks refused land in `refused` {task id: reason}."""
     n = 0
     for name, batch in calls.items():
-        if batch:
-            get_queue(name).enqueue_many(batch, now=now)
+        if not batch:
+            continue
+        queue = get_queue(name)
+        try:
+            queue.enqueue_many(batch, now=now)
             n += len(batch)
+            continue
+        except InvalidInput:
+            pass
+        for call in batch:
+            try:
+                queue.enqueue_many([call], now=now)
+                n += 1
+            except InvalidInput as exc:
+                if refused is not None and call.task_id is not None:
+                    refused[call.task_id] = str(exc)
     return n
 
 
@@ -119,17 +138,26 @@ def plan_due(now: datetime, config: SchedulerConfig) -> PlanOutcome:
     g = grace(config)
     rows = due_rows(now, horizon)
     out = PlanOutcome(tasks=len(rows), more=len(rows) >= MAX_TASKS_PER_PASS)
-    busy = busy_tasks(rows, now)
+    rechecking(rows)
+    bad: dict[int, str] = {}
+    was = {row["id"]: row["invalid_reason"] for row in rows if row["invalid_reason"]}
+    healthy = []
+    for row in rows:
+        problem = row_problem(row, config, task_zone(row["timezone"]))
+        if problem is None:
+            healthy.append(row)
+        else:
+            bad[row["id"]] = problem
+    busy = busy_tasks(healthy, now)
     calls: dict[str, list[JobCall]] = defaultdict(list)
     advances: list[_Advance] = []
     planned_ids: dict[int, tuple[str, list[str]]] = {}
-    for row in rows:
+    for row in healthy:
         try:
-            get_queue(row["queue"])
             plan = plan_task(row, now=now, horizon=horizon, grace=g, tz_name=task_zone(row["timezone"]),
                              busy=row["id"] in busy)  # fmt: skip
         except TaskctlError as exc:
-            log.warning("task %s: not planned: %s", row["id"], exc)
+            bad[row["id"]] = str(exc)
             continue
         out.skipped += plan.skipped
         _note_wake(out, row, plan, lookahead)
@@ -143,7 +171,12 @@ def plan_due(now: datetime, config: SchedulerConfig) -> PlanOutcome:
         advances.append(
             _Advance(row["id"], row["next_run_at"], row["spec_hash"], plan.next_run_at, len(ids), last)
         )
-    out.jobs = enqueue_grouped(calls, now.timestamp())
+    refused: dict[int, str] = {}
+    out.jobs = enqueue_grouped(calls, now.timestamp(), refused)
+    if refused:  # what the queue itself refused is not advanced: it is quarantined
+        bad.update(refused)
+        advances = [a for a in advances if a.pk not in refused]
+    record(bad, [row["id"] for row in rows if row["id"] not in bad], was)
     if out.jobs:
         note_reach(config, horizon)
     out.conflicts = advance(advances)

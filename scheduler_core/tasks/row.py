@@ -46,6 +46,7 @@ class TaskRow(TypedDict):
     updated_at: datetime
     last_run_at: datetime | None
     spec_hash: str
+    invalid_reason: str  # why the scheduler quarantined the row ("" when it plans normally)
 
 
 FIELDS: tuple[str, ...] = tuple(TaskRow.__annotations__)  # the columns of a TaskRow, in order

@@ -26,14 +26,12 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any, TypeVar
 
-import redis
-
 from scheduler_core.jobs import failure
 from scheduler_core.jobs.record import Job, JobStatus
 from scheduler_core.queues import lifecycle
 from scheduler_core.queues.lifecycle import Outcome
 from scheduler_core.queues.queue import Queue
-from scheduler_core.worker import logs, running, timeouts
+from scheduler_core.worker import logs, outage, running, timeouts
 from scheduler_core.worker.clock import SYSTEM, Clock
 from scheduler_core.worker.link import Link
 from scheduler_core.worker.running import AfterWork, Callables
@@ -108,6 +106,8 @@ class Executor:
         self.clock = clock
         self.job: Job | None = None  # claimed and not yet recorded
         self.qi = 0  # the index of its queue
+        self.trouble = ""  # the broker fault being ridden out ("": none)
+        self.max_result_bytes = queues[0].config.max_result_bytes
 
     # ----- process setup -----
     def _setup(self) -> None:
@@ -215,14 +215,19 @@ class Executor:
         failures = 0
         while True:
             try:
-                return fn()
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                if failures == 0:
-                    log.error("broker unreachable: %s (retrying)", exc)
+                value = fn()
+            except Exception as exc:
+                if not outage.is_outage(exc):
+                    raise
+                self.trouble = outage.changed(log, self.trouble, "broker", exc)
                 failures += 1
                 if self.slots.mode == STOP and failures > 3:
                     raise
                 time.sleep(min(0.1 * 2**failures, 2.0))
+            else:
+                if self.trouble:
+                    self.trouble = outage.changed(log, self.trouble, "broker", None)
+                return value
 
     # ----- one job -----
     def _process(self, qi: int, job: Job) -> tuple[int, Job | None]:
@@ -231,7 +236,7 @@ class Executor:
         # the slot holds the claim's start time: the supervisor fences its own records with it
         claimed = job.started_at.timestamp() if job.started_at else self.clock.wall()
         self.slot.begin(qi, job.id, claimed, timeouts.hard_deadline(started, job.timeout))
-        ran = running.run(self.callables, job)
+        ran = running.run(self.callables, job, self.max_result_bytes)
         ended = self.clock.mono()
         delay = None if ran.ok or ran.exc is None else failure.retry_in(job, ran.exc)
         if delay is not None:

@@ -27,13 +27,14 @@ from types import FrameType
 from typing import Any
 
 from scheduler_core.broker.connection import check, get_client
+from scheduler_core.checks import open_callables_warning
 from scheduler_core.conf import get_config
 from scheduler_core.jobs import failure
 from scheduler_core.jobs.record import JobStatus
 from scheduler_core.queues import lifecycle
 from scheduler_core.queues.lifecycle import Outcome
 from scheduler_core.queues.queue import Queue, get_queue
-from scheduler_core.worker import forking, logs, timeouts
+from scheduler_core.worker import forking, logs, outage, timeouts
 from scheduler_core.worker.clock import SYSTEM, Clock
 from scheduler_core.worker.commands import Listener
 from scheduler_core.worker.executor import Budget, Executor
@@ -91,6 +92,7 @@ class Supervisor:
         self.heartbeat: Heartbeat | None = None
         self.listener: Listener | None = None
         self.scheduler: SchedulerProcess | None = None
+        self.beat_trouble = ""  # what the last heartbeat failed with ("": it worked)
 
     # ----- start and stop -----
     def run(self) -> int:
@@ -101,9 +103,8 @@ class Supervisor:
         if pid_file:
             pid_file.acquire()  # Conflict: exit 4
         try:
-            self.heartbeat = Heartbeat(
-                self.name, self.queues, cfg, get_client(cfg.broker_url, cfg.connect_timeout)
-            )
+            client = get_client(cfg.broker_url, cfg.connect_timeout)
+            self.heartbeat = Heartbeat(self.name, self.queues, cfg, client, server_clock=True)
             channel = self.heartbeat.keys.commands
             self.listener = Listener(cfg.broker_url, cfg.connect_timeout, channel, self.name, self._deliver)
             self.listener.start()
@@ -115,6 +116,8 @@ class Supervisor:
             log.info("worker %s started: queues %s, concurrency %d%s", self.name, names,
                      self.concurrency, ", burst" if self.options.burst else "",
                      extra={"worker": self.name, "queues": [q.name for q in self.queues]})  # fmt: skip
+            if (open_callables := open_callables_warning()) is not None:
+                log.warning("%s", open_callables)  # once started: start-up errors stay one line
             for q in self.queues:
                 q.scripts  # noqa: B018  # the Lua sources, read once here and shared by every child
             self.scheduler = SchedulerProcess() if self.options.with_scheduler else None
@@ -380,7 +383,9 @@ class Supervisor:
         try:
             self.heartbeat.beat(self.clock.wall(), state, current, done, failed)
         except Exception as exc:
-            log.error("heartbeat failed: %s", exc)
+            self.beat_trouble = outage.changed(log, self.beat_trouble, "heartbeat", exc)
+        else:
+            self.beat_trouble = outage.changed(log, self.beat_trouble, "heartbeat", None)
 
     def _check_idle(self, now: float) -> None:
         limit = self.options.max_idle_time

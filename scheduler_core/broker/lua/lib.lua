@@ -45,3 +45,27 @@ local function to_terminal(registry, jk, id, now, ttl, fields)
   end
 end
 
+
+-- Run-duration buckets (seconds, upper bounds; tostring gives the field names), the same as
+-- scheduler_core.metrics.series.DURATION_BUCKETS.
+local BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600}
+
+-- Count an outcome in the queue's stats hash: in the bucket of the run's duration when its start
+-- is known (non-cumulative, "<outcome>:<le>"), plus the durations' sum in microseconds; else
+-- under the outcome alone. Two increments of one hash: the metrics cost no extra round trip.
+local function count_outcome(stats, outcome, started, now)
+  if started then
+    local took = math.max(tonumber(now) - tonumber(started), 0)
+    local le = '+Inf'
+    for _, bound in ipairs(BUCKETS) do
+      if took <= bound then
+        le = tostring(bound)
+        break
+      end
+    end
+    redis.call('HINCRBY', stats, outcome .. ':' .. le, 1)
+    redis.call('HINCRBY', stats, 'duration_us', math.floor(took * 1e6 + 0.5))
+  else
+    redis.call('HINCRBY', stats, outcome, 1)
+  end
+end
