@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from scheduler_core.broker.connection import check, connect, mask_url, parse_url
+from scheduler_core.conf import reset_config
 from scheduler_core.errors import BrokerUnavailable, ConfigurationError
+from scheduler_core.queues.queue import JobCall, get_queue
 
 SERVER = shutil.which("redis-server")
 needs_server = pytest.mark.skipif(SERVER is None, reason="no redis-server binary on PATH")
@@ -200,7 +203,6 @@ def test_a_server_speaking_another_protocol_is_unavailable_not_a_crash() -> None
         listener.bind(("127.0.0.1", 0))
         listener.listen(16)
         port = listener.getsockname()[1]
-        import threading
 
         def answer_http() -> None:
             for _ in range(2):  # the client may try once or twice; the listener closes after
@@ -241,9 +243,6 @@ def test_wrong_or_missing_password_is_unavailable_and_masked(unix_server: str, u
 @needs_server
 def test_queue_on_its_own_broker_url(unix_server: str, settings: object) -> None:
     """A per-queue BROKER_URL in SCHEDULER['QUEUES'] sends that queue to another server."""
-    from scheduler_core.conf import reset_config
-    from scheduler_core.queues.queue import get_queue
-
     conf = dict(settings.SCHEDULER)  # type: ignore[attr-defined]
     conf["QUEUES"] = {"default": {}, "remote": {"BROKER_URL": f"unix://:s3cr%3Aet%40pw@{unix_server}?db=1"}}
     settings.SCHEDULER = conf  # type: ignore[attr-defined]
@@ -268,9 +267,6 @@ def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
 def test_listing_a_page_costs_one_range_command_and_the_page(private_redis: str, settings: object) -> None:
     """On a server of our own, count commands: a page is one LRANGE plus one HGETALL per job,
     and counting is six O(1)/O(log n) commands, whatever the registry size."""
-    from scheduler_core.conf import reset_config
-    from scheduler_core.queues.queue import JobCall, get_queue
-
     conf = dict(settings.SCHEDULER)  # type: ignore[attr-defined]
     conf["QUEUES"] = {"default": {"BROKER_URL": private_redis}}
     settings.SCHEDULER = conf  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from scheduler_core.conf import reset_config
 from scheduler_core.queues.queue import JobCall, get_queue
 from tests.private_redis import SERVER, PrivateRedis
 
@@ -17,8 +18,6 @@ pytestmark = pytest.mark.skipif(SERVER is None, reason="no redis-server binary o
 
 @pytest.fixture
 def broker(settings: object, key_prefix: str) -> Iterator[PrivateRedis]:
-    from scheduler_core.conf import reset_config
-
     server = PrivateRedis()
     conf = dict(settings.SCHEDULER)  # type: ignore[attr-defined]
     conf["BROKER_URL"] = server.url

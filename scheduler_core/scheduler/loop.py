@@ -10,7 +10,7 @@ A pass (`Scheduler.run_once(now=...)`, clock injected):
    (its next_run_at less the look-ahead) and SCHEDULER_INTERVAL.
 
 `run_forever` sleeps exactly until then (renewing the lock every third of its lease), and wakes
-at once when `planning.tasks_changed` publishes on the wake channel.
+at once when `replan.tasks_changed` publishes on the wake channel.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import redis
+
+from scheduler_core.broker.connection import connect
 from scheduler_core.jobs.record import dumps, loads
 
 log = logging.getLogger("taskctl.worker")
@@ -61,10 +64,6 @@ class Listener(threading.Thread):
         self._stopping = True
 
     def run(self) -> None:
-        import redis
-
-        from scheduler_core.broker.connection import connect
-
         failures = 0
         while not self._stopping:
             try:

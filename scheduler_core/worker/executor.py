@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import multiprocessing
 import os
 import random
 import signal
@@ -50,8 +51,6 @@ class Budget:
     """The --max-jobs budget shared by the execution processes (a process-shared counter)."""
 
     def __init__(self, total: int) -> None:
-        import multiprocessing
-
         self.value = multiprocessing.get_context("fork").Value("q", total)
 
     def take(self) -> bool:

@@ -11,12 +11,14 @@ import logging
 import os
 import socket
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from scheduler_core.broker.keys import GlobalKeys
 from scheduler_core.errors import Conflict, is_out_of_memory, out_of_memory
-from scheduler_core.jobs.record import dumps
+from scheduler_core.jobs.record import dumps, loads
 from scheduler_core.queues import lifecycle
+from scheduler_core.worker.pidfile import alive
 
 if TYPE_CHECKING:
     import redis
@@ -78,8 +80,6 @@ class Heartbeat:
     def _dead_here(self, record_key: str) -> bool:
         """True when the live-looking record of this name is of a process on this host that is gone
         (a SIGKILLed worker restarted at once): its leases are recovered as any lost worker's."""
-        from scheduler_core.worker.pidfile import alive
-
         host, pid = self.client.hmget(record_key, ["host", "pid"])
         text = str(pid or "")
         if host != socket.gethostname() or not text.isdigit():
@@ -110,7 +110,7 @@ class Heartbeat:
             if not is_out_of_memory(exc):
                 raise
             # writes refused: keep at least this worker's liveness (the job leases were renewed)
-            from scheduler_core.broker.scripts import scripts_for
+            from scheduler_core.broker.scripts import scripts_for  # noqa: PLC0415  # rare path
 
             scripts_for(self.client).rescore(keys=[k.workers], args=[repr(now), self.name])
             raise out_of_memory() from None
@@ -145,9 +145,6 @@ class Heartbeat:
 
 def worker_record(h: dict[str, Any], score: float | None) -> dict[str, Any]:
     """A worker hash as `control.list_workers` returns it (times as aware UTC datetimes)."""
-    from datetime import UTC, datetime
-
-    from scheduler_core.jobs.record import loads
 
     def ts(value: Any) -> datetime | None:
         return datetime.fromtimestamp(float(value), UTC) if value not in (None, "") else None

@@ -9,10 +9,9 @@ It implements the two methods redis-py's `Script` calls, plus BLPOP.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import redis
+import redis
 
 
 class Link:
@@ -26,8 +25,6 @@ class Link:
             conn.send_command(*args)  # type: ignore[no-untyped-call]
             return conn.read_response()
         except BaseException as exc:
-            import redis
-
             if not isinstance(exc, redis.ResponseError):
                 conn.disconnect()  # type: ignore[no-untyped-call]  # a reply may be pending: never reuse the connection then
             raise

@@ -13,7 +13,7 @@ from scheduler_core.errors import BrokerUnavailable, is_out_of_memory
 
 def is_outage(exc: BaseException) -> bool:
     """A broker fault worth retrying through: unreachable, timed out, or out of memory."""
-    import redis
+    import redis  # noqa: PLC0415  # broker-only commands import this module without redis-py
 
     return isinstance(exc, (redis.ConnectionError, redis.TimeoutError, BrokerUnavailable)) or (
         is_out_of_memory(exc)

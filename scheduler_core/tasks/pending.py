@@ -1,6 +1,6 @@
 """A task's pending jobs in the broker: find them in `scheduled`, and take them back.
 
-Jobs of task occurrences are named `task-<id>-<epoch seconds>` (occurrences.job_id), so a task's
+Jobs of task occurrences are named `task-<id>-<epoch seconds>` (job_id), so a task's
 pending jobs are found by id prefix within the time range where the planner can have put them.
 Only jobs still in `scheduled` are ever taken back: a job already queued or running is left alone.
 """
@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from scheduler_core.queues.queue import Queue
 
 _ID = re.compile(r"^task-(\d+)-\d+$")
+
+
+def job_id(task_id: int, occurrence: datetime) -> str:
+    """The deterministic id of one occurrence's job: `task-<id>-<epoch seconds>`."""
+    return f"task-{task_id}-{int(occurrence.timestamp())}"
+
 
 # Remove jobs from `scheduled` and drop their records, but only those still there (atomic per job).
 # KEYS: 1 scheduled zset; ARGV: 1 job key prefix, 2.. ids. Returns how many were removed.
