@@ -27,7 +27,7 @@ from scheduler_core.queues import lifecycle
 from scheduler_core.queues.lifecycle import Outcome
 from scheduler_core.queues.queue import Queue
 from scheduler_core.worker import logs, running, timeouts
-from scheduler_core.worker.link import Link
+from scheduler_core.worker.link import Link, link_for
 from scheduler_core.worker.running import AfterWork, Callables
 from scheduler_core.worker.slots import RUN, STOP, SUSPEND, Slots
 
@@ -171,7 +171,7 @@ class Executor:
         client = queue.connection
         link = self.links.get(id(client))
         if link is None:
-            link = self.links[id(client)] = Link(client)
+            link = self.links[id(client)] = link_for(client)
         return link
 
     def _promote(self) -> int:
@@ -202,13 +202,13 @@ class Executor:
 
     def _broker(self, fn: Callable[[], _T]) -> _T:
         """Call `fn`, riding out a broker outage (logged once) until the supervisor says stop."""
-        import redis
+        from scheduler_core.broker.connection import outage_errors
 
         failures = 0
         while True:
             try:
                 return fn()
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
+            except outage_errors() as exc:
                 if failures == 0:
                     log.error("broker unreachable: %s (retrying)", exc)
                 failures += 1

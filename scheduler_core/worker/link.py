@@ -5,31 +5,56 @@ layers than the round trip itself takes on a local broker (about 165 µs against
 here for an EVALSHA). An execution process is single-threaded and owns its connection, so it
 talks through one `Connection` directly: same packing and parsing (hiredis), no per-call layers.
 It implements the two methods redis-py's `Script` calls, plus BLPOP.
+
+Behind a Sentinel URL the connection is one the Sentinel pool makes: each (re)connect asks the
+sentinels for the master, and a READONLY reply (the master was demoted) drops the connection, so
+the next call finds the new master. On a Redis Cluster, `ClusterLink` keeps one connection per
+node and routes each call by its first key's slot, following MOVED and ASK.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import time
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     import redis
+    from redis.cluster import ClusterNode, RedisCluster
+    from redis.connection import Connection
+
+# A blocked BLPOP is answered UNBLOCKED when its server turns replica (a failover): the
+# connection is then as good as lost, and the next call must find the master again.
+_LOST = ("UNBLOCKED",)
+# An idle process serving queues on several Cluster slots cannot block on all of them at once
+# (no multi-slot BLPOP): it blocks on each in turn, this long.
+CLUSTER_WAIT_STEP = 0.1
+
+
+def link_for(client: redis.Redis) -> Link:
+    from scheduler_core.broker.connection import is_cluster
+
+    return ClusterLink(client) if is_cluster(client) else Link(client)
 
 
 class Link:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
-        self.conn = client.connection_pool.make_connection()
+        self.conn = cast("Connection", client.connection_pool.make_connection())
+        self.ready = False  # connect() before the first send: a Sentinel connection resolves the master there
 
     def _call(self, *args: Any) -> Any:
         conn = self.conn
         try:
+            if not self.ready:
+                conn.connect()  # type: ignore[no-untyped-call]
+                self.ready = True
             conn.send_command(*args)  # type: ignore[no-untyped-call]
             return conn.read_response()
         except BaseException as exc:
-            import redis
-
-            if not isinstance(exc, redis.ResponseError):
-                conn.disconnect()  # type: ignore[no-untyped-call]  # a reply may be pending: never reuse the connection then
+            _on_error(conn, exc)
+            self.ready = False
+            if _is_lost(exc):
+                raise _lost(exc) from exc
             raise
 
     def evalsha(self, sha: str, numkeys: int, *args: Any) -> Any:
@@ -43,3 +68,140 @@ class Link:
 
     def close(self) -> None:
         self.conn.disconnect()  # type: ignore[no-untyped-call]
+
+
+def _is_lost(exc: BaseException) -> bool:
+    import redis
+
+    return isinstance(exc, redis.ResponseError) and str(exc).startswith(_LOST)
+
+
+def _lost(exc: BaseException) -> BaseException:
+    import redis
+
+    return redis.ConnectionError(f"the broker changed role: {exc}")
+
+
+def _on_error(conn: Connection, exc: BaseException) -> None:
+    """A reply may be pending after any error but a plain error reply: never reuse the connection."""
+    import redis
+
+    if not isinstance(exc, redis.ResponseError) or _is_lost(exc):
+        conn.disconnect()  # type: ignore[no-untyped-call]
+
+
+class ClusterLink(Link):
+    """Dedicated connections to the nodes of a Redis Cluster, one per node, routed by slot."""
+
+    def __init__(self, client: redis.Redis) -> None:  # no super().__init__: no single connection
+        self.client = client
+        self.cluster: RedisCluster = client  # type: ignore[assignment]
+        self.conns: dict[str, Connection] = {}
+        self.last: ClusterNode | None = None  # where the last call went (SCRIPT LOAD follows NOSCRIPT there)
+        self.turn = 0  # which slot an idle multi-slot wait blocks on next
+
+    def _connection(self, node: ClusterNode) -> Connection:
+        conn = self.conns.get(node.name)
+        if conn is None:
+            nodes = self.cluster.nodes_manager
+            if node.redis_connection is None:  # a node first heard of in a redirection
+                kw = nodes.connection_kwargs
+                node.redis_connection = nodes.create_redis_node(node.host, node.port, **kw)  # type: ignore[no-untyped-call]
+            conn = node.redis_connection.connection_pool.make_connection()
+            conn.connect()
+            self.conns[node.name] = conn
+        return conn
+
+    def _drop(self, node: ClusterNode) -> None:
+        conn = self.conns.pop(node.name, None)
+        if conn is not None:
+            conn.disconnect()  # type: ignore[no-untyped-call]
+
+    def _on_node(self, node: ClusterNode, args: tuple[Any, ...], asking: bool = False) -> Any:
+        self.last = node
+        try:
+            conn = self._connection(node)
+            if asking:
+                conn.send_command("ASKING")  # type: ignore[no-untyped-call]
+            conn.send_command(*args)  # type: ignore[no-untyped-call]
+            if asking:
+                conn.read_response()
+            return conn.read_response()
+        except BaseException as exc:
+            import redis
+
+            if not isinstance(exc, redis.ResponseError) or _is_lost(exc):
+                self._drop(node)
+            raise
+
+    def _routed(self, key: str, *args: Any) -> Any:
+        """`args` on the master of `key`'s slot, following redirections (a few at most)."""
+        from redis.exceptions import AskError, ClusterDownError, MovedError, TryAgainError
+
+        nodes = self.cluster.nodes_manager
+        slot: int = self.cluster.keyslot(key)  # type: ignore[no-untyped-call]
+        node = nodes.get_node_from_slot(slot)
+        asking = False
+        for _ in range(5):
+            try:
+                return self._on_node(node, args, asking)
+            except MovedError as exc:  # the slot has a new master (failover or resharding)
+                nodes.move_slot(exc)
+                node, asking = nodes.get_node_from_slot(slot), False
+            except AskError as exc:  # the slot is migrating: this key, this once, over there
+                found = nodes.get_node(host=exc.host, port=exc.port)
+                if found is None:
+                    nodes.move_slot(exc)  # registers the node
+                    found = nodes.get_node(host=exc.host, port=exc.port)
+                assert found is not None
+                node, asking = found, True
+            except (ClusterDownError, TryAgainError) as exc:
+                raise _lost(exc) from exc
+            except BaseException as exc:
+                import redis
+
+                if _is_lost(exc):
+                    self._refresh(node)
+                    raise _lost(exc) from exc
+                if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+                    self._refresh(node)
+                raise
+        import redis
+
+        raise redis.ConnectionError(f"slot {slot}: too many redirections")
+
+    def _refresh(self, failed: ClusterNode) -> None:
+        """A node was lost: ask the others for the slot map (best effort; the caller retries)."""
+        import contextlib
+
+        import redis
+        from redis.exceptions import RedisClusterException
+
+        with contextlib.suppress(redis.RedisError, RedisClusterException, OSError):
+            self.cluster.nodes_manager.initialize(last_failed_node_name=failed.name)
+
+    def evalsha(self, sha: str, numkeys: int, *args: Any) -> Any:
+        return self._routed(str(args[0]), "EVALSHA", sha, numkeys, *args)
+
+    def script_load(self, script: str) -> str:
+        # redis-py's Script calls this right after a NOSCRIPT: load it where that came from
+        if self.last is None:
+            return str(self.cluster.script_load(script))
+        return str(self._on_node(self.last, ("SCRIPT", "LOAD", script)))
+
+    def blpop(self, keys: list[str], timeout: float = 0) -> Any:
+        slots = {self.cluster.keyslot(k) for k in keys}  # type: ignore[no-untyped-call]
+        if len(slots) == 1:
+            return self._routed(keys[0], "BLPOP", *keys, timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            key = keys[self.turn % len(keys)]
+            self.turn += 1
+            got = self._routed(key, "BLPOP", key, CLUSTER_WAIT_STEP)
+            if got is not None or time.monotonic() >= deadline:
+                return got
+
+    def close(self) -> None:
+        for conn in self.conns.values():
+            conn.disconnect()  # type: ignore[no-untyped-call]
+        self.conns.clear()
