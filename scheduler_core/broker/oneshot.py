@@ -96,7 +96,7 @@ def _round_trip(kw: dict[str, Any], commands: Sequence[Command], where: str) -> 
 def _master_of(kw: dict[str, Any], where: str) -> dict[str, Any]:
     """The master's address, from the first sentinel that knows the service (as redis-py does,
     the sentinels themselves are asked without credentials)."""
-    ask = {k: kw[k] for k in ("socket_timeout", "socket_connect_timeout")} | {"db": 0}
+    ask = {k: kw[k] for k in ("socket_timeout", "socket_connect_timeout")} | {"db": 0, "kind": "tcp"}
     last: OSError | None = None
     for host, port in kw["sentinels"]:
         try:
