@@ -9,6 +9,7 @@ raises a ConnectionError: its owner subscribes again, on the new master.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from scheduler_core.broker.connection import is_cluster
@@ -39,15 +40,20 @@ class Subscription:
         if not self.sharded:
             message = self.pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
             return message["data"] if message is not None and message.get("type") == "message" else None
-        message = self.pubsub.get_sharded_message(timeout=timeout)
-        if message is None:
-            return None
-        kind = message.get("type")
-        if kind == "sunsubscribe":  # the slot moved: subscribe again where it lives now
-            import redis
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self.pubsub.get_sharded_message(timeout=max(deadline - time.monotonic(), 0.0))
+            if message is None:
+                return None
+            kind = message.get("type")
+            if kind == "smessage":
+                return message["data"]
+            if kind == "sunsubscribe":  # the slot moved: subscribe again where it lives now
+                import redis
 
-            raise redis.ConnectionError("the commands channel's slot moved")
-        return message["data"] if kind == "smessage" else None
+                raise redis.ConnectionError("the channel's slot moved (a failover?)")
+            if time.monotonic() >= deadline:  # an ssubscribe confirmation
+                return None
 
     def close(self) -> None:
         self.pubsub.close()

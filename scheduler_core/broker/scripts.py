@@ -19,7 +19,7 @@ def queue_call(pipe: Any, script: Script, keys: list[str], args: list[Any]) -> N
     from scheduler_core.broker.connection import is_cluster
 
     if is_cluster(pipe):
-        pipe.eval(script.script, len(keys), *keys, *args)
+        pipe.execute_command("EVAL", script.script, len(keys), *keys, *args)
     else:
         script(keys=keys, args=args, client=pipe)
 
