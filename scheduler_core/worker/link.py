@@ -99,6 +99,7 @@ class ClusterLink(Link):
         self.conns: dict[str, Connection] = {}
         self.last: ClusterNode | None = None  # where the last call went (SCRIPT LOAD follows NOSCRIPT there)
         self.turn = 0  # which slot an idle multi-slot wait blocks on next
+        self.routes: dict[str, ClusterNode] = {}  # first key -> its master, until a redirection
 
     def _connection(self, node: ClusterNode) -> Connection:
         conn = self.conns.get(node.name)
@@ -138,13 +139,26 @@ class ClusterLink(Link):
         """`args` on the master of `key`'s slot, following redirections (a few at most)."""
         from redis.exceptions import AskError, ClusterDownError, MovedError, TryAgainError
 
+        node = self.routes.get(key)
+        if node is not None:  # the hot path: a key seen before, its node known
+            try:
+                return self._on_node(node, args)
+            except (MovedError, ClusterDownError, TryAgainError):
+                pass  # the slot map changed: look again, below
+            except BaseException:
+                self.routes.clear()
+                raise
+        self.routes.clear()
         nodes = self.cluster.nodes_manager
         slot: int = self.cluster.keyslot(key)  # type: ignore[no-untyped-call]
         node = nodes.get_node_from_slot(slot)
         asking = False
         for _ in range(5):
             try:
-                return self._on_node(node, args, asking)
+                reply = self._on_node(node, args, asking)
+                if not asking:
+                    self.routes[key] = node
+                return reply
             except MovedError as exc:  # the slot has a new master (failover or resharding)
                 nodes.move_slot(exc)
                 node, asking = nodes.get_node_from_slot(slot), False
