@@ -231,7 +231,7 @@ def check(url: str, connect_timeout: float = 3.0) -> None:
     try:
         client = connect(url, connect_timeout, socket_timeout=connect_timeout)
         client.ping()
-        if not is_cluster_url(url) and url.partition("://")[0].lower() != "unix":
+        if not is_cluster_url(url):
             info = client.info("cluster")
             if int(info.get("cluster_enabled", 0)) == 1:
                 raise ConfigurationError(
