@@ -144,11 +144,9 @@ class ClusterLink(Link):
             try:
                 return self._on_node(node, args)
             except (MovedError, ClusterDownError, TryAgainError):
-                pass  # the slot map changed: look again, below
-            except BaseException:
-                self.routes.clear()
-                raise
-        self.routes.clear()
+                self.routes.clear()  # the slot map changed: look again, below
+            except BaseException as exc:
+                raise self._failed(node, exc) from None
         nodes = self.cluster.nodes_manager
         slot: int = self.cluster.keyslot(key)  # type: ignore[no-untyped-call]
         node = nodes.get_node_from_slot(slot)
@@ -163,26 +161,32 @@ class ClusterLink(Link):
                 nodes.move_slot(exc)
                 node, asking = nodes.get_node_from_slot(slot), False
             except AskError as exc:  # the slot is migrating: this key, this once, over there
-                found = nodes.get_node(host=exc.host, port=exc.port)
-                if found is None:
-                    nodes.move_slot(exc)  # registers the node
-                    found = nodes.get_node(host=exc.host, port=exc.port)
-                assert found is not None
-                node, asking = found, True
+                node, asking = self._node_at(exc.host, exc.port), True
             except (ClusterDownError, TryAgainError) as exc:
                 raise _lost(exc) from exc
             except BaseException as exc:
-                import redis
-
-                if _is_lost(exc):
-                    self._refresh(node)
-                    raise _lost(exc) from exc
-                if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
-                    self._refresh(node)
-                raise
+                raise self._failed(node, exc) from None
         import redis
 
         raise redis.ConnectionError(f"slot {slot}: too many redirections")
+
+    def _failed(self, node: ClusterNode, exc: BaseException) -> BaseException:
+        """What to raise after `exc` on `node`: a lost node refreshes the slot map first."""
+        import redis
+
+        if isinstance(exc, redis.ResponseError) and not _is_lost(exc):
+            return exc  # an error reply (a script's, NOSCRIPT): the route still holds
+        self.routes.clear()
+        if _is_lost(exc) or isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+            self._refresh(node)
+        return _lost(exc) if _is_lost(exc) else exc
+
+    def _node_at(self, host: str, port: int) -> ClusterNode:
+        """The node at host:port, known or not (an ASK does not change the slot map)."""
+        from redis.cluster import PRIMARY, ClusterNode
+
+        found = self.cluster.nodes_manager.get_node(host=host, port=port)
+        return found if found is not None else ClusterNode(host, port, PRIMARY)  # type: ignore[no-untyped-call]
 
     def _refresh(self, failed: ClusterNode) -> None:
         """A node was lost: ask the others for the slot map (best effort; the caller retries)."""

@@ -129,3 +129,43 @@ def test_plain_url_to_a_cluster_node_is_one_line(
         assert out.returncode == 78, out.stderr
         assert "is a Redis Cluster node: use a redis+cluster://" in out.stderr
         assert "Traceback" not in out.stderr
+
+
+def test_ask_during_a_slot_migration(cluster: ClusterSetup, key_prefix: str) -> None:
+    """A slot half-way to another master: a key not on the old one yet is asked for on the new one
+    (ASK, then ASKING before the command), by the execution processes' link and the one-shot client."""
+    from scheduler_core.broker import oneshot
+    from scheduler_core.broker.connection import connect
+    from scheduler_core.worker.link import ClusterLink, link_for
+
+    queue = "moving"
+    slot = slot_of(queue)
+    source = cluster.master_of(slot)
+    target = next(p for p in cluster.masters() if p != source)
+    ids = {n["port"]: n["id"] for n in cluster._nodes()}
+    src, dst = cluster.direct(source), cluster.direct(target)
+    here, there = f"{key_prefix}:{{{queue}}}:here", f"{key_prefix}:{{{queue}}}:there"
+    src.set(here, "old master")  # stays on the source during the migration: served there
+    dst.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[source])
+    src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[target])
+    try:
+        dst.execute_command("ASKING")
+        dst.set(there, "new master")  # moved already: the source answers ASK for it
+        client = connect(cluster.url)
+        link = link_for(client)
+        assert isinstance(link, ClusterLink)
+        get = client.register_script("return redis.call('GET', KEYS[1])")
+        assert get(keys=[here], client=link) == "old master"
+        assert get(keys=[there], client=link) == "new master"  # NOSCRIPT there, loaded, asked again
+        assert get(keys=[there], client=link) == "new master"
+        assert oneshot.execute(cluster.url, [("GET", here), ("GET", there), ("GET", here)]) == [
+            "old master", "new master", "old master"
+        ]  # fmt: skip
+        link.close()
+        client.close()
+    finally:
+        src.delete(here)
+        dst.execute_command("ASKING")
+        dst.delete(there)
+        for node in (src, dst):
+            node.execute_command("CLUSTER", "SETSLOT", slot, "STABLE")
