@@ -152,12 +152,13 @@ def test_ask_during_a_slot_migration(cluster: ClusterSetup, key_prefix: str) -> 
         dst.execute_command("ASKING")
         dst.set(there, "new master")  # moved already: the source answers ASK for it
         client = connect(cluster.url)
-        link: Any = link_for(client)  # duck-typed for redis-py's Script
+        link = link_for(client)
         assert isinstance(link, ClusterLink)
+        via: Any = link  # duck-typed: what redis-py's Script calls
         get = client.register_script("return redis.call('GET', KEYS[1])")
-        assert get(keys=[here], client=link) == "old master"
-        assert get(keys=[there], client=link) == "new master"  # NOSCRIPT there, loaded, asked again
-        assert get(keys=[there], client=link) == "new master"
+        assert get(keys=[here], client=via) == "old master"
+        assert get(keys=[there], client=via) == "new master"  # NOSCRIPT there, loaded, asked again
+        assert get(keys=[there], client=via) == "new master"
         assert oneshot.execute(cluster.url, [("GET", here), ("GET", there), ("GET", here)]) == [
             "old master", "new master", "old master"
         ]  # fmt: skip
