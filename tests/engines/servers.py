@@ -171,21 +171,48 @@ class SentinelSetup(Deployment):
         return new
 
 
-class ClusterSetup(Deployment):
-    """Six nodes, `redis-cli --cluster create ... --cluster-replicas 1`: three masters, three replicas."""
+def make_certificate(where: Path) -> Path | None:
+    """A self-signed certificate for 127.0.0.1 (cert.pem, key.pem in `where`); None without openssl."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return None
+    made = subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(where / "key.pem"),
+         "-out", str(where / "cert.pem"), "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        capture_output=True, timeout=60,
+    )  # fmt: skip
+    return where / "cert.pem" if made.returncode == 0 else None
 
-    def __init__(self) -> None:
+
+class ClusterSetup(Deployment):
+    """Six nodes, `redis-cli --cluster create ... --cluster-replicas 1`: three masters, three
+    replicas. With `tls`, every link is TLS (clients, the cluster bus, replication)."""
+
+    def __init__(self, tls: bool = False) -> None:
         super().__init__()
         assert CLI is not None, "no redis-cli on PATH"
         self.ports = pick_ports(6, bus=True)
+        self.ca: Path | None = None
         try:
+            extra: list[str] = []
+            if tls:
+                self.ca = make_certificate(self.root)
+                assert self.ca is not None, "openssl could not make a certificate"
+                key = str(self.root / "key.pem")
+                extra = ["--tls-cert-file", str(self.ca), "--tls-key-file", key, "--tls-ca-cert-file",
+                         str(self.ca), "--tls-auth-clients", "no", "--tls-cluster", "yes",
+                         "--tls-replication", "yes"]  # fmt: skip
             for i, port in enumerate(self.ports):
+                listen = ["--port", "0", "--tls-port", str(port)] if tls else []
                 self.server(f"node{i}", port, "--cluster-enabled", "yes", "--cluster-config-file",
-                            "nodes.conf", "--cluster-node-timeout", "3000")  # fmt: skip
+                            "nodes.conf", "--cluster-node-timeout", "3000", *extra, *listen)  # fmt: skip
             for port in self.ports:
                 wait_until(self.direct(port).ping, 10, "a cluster node")
             create = [CLI, "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports),
                       "--cluster-replicas", "1", "--cluster-yes"]  # fmt: skip
+            if tls:
+                create += ["--tls", "--cacert", str(self.ca)]
             subprocess.run(create, check=True, capture_output=True, timeout=60)
             for port in self.ports:
                 wait_until(partial(self._ok, port), 30, "the cluster to be ok")
@@ -194,13 +221,18 @@ class ClusterSetup(Deployment):
             self.stop()
             raise
 
-    @staticmethod
-    def direct(port: int) -> redis.Redis:
+    def direct(self, port: int) -> redis.Redis:
+        if self.ca is not None:
+            return redis.Redis(port=port, decode_responses=True, socket_timeout=5, ssl=True,
+                               ssl_ca_certs=str(self.ca))  # fmt: skip
         return redis.Redis(port=port, decode_responses=True, socket_timeout=5)
 
     @property
     def url(self) -> str:
-        return "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in self.ports[:2])
+        hosts = ",".join(f"127.0.0.1:{p}" for p in self.ports[:2])
+        if self.ca is not None:
+            return f"rediss+cluster://{hosts}?ssl_ca_certs={self.ca}&ssl_cert_reqs=required"
+        return f"redis+cluster://{hosts}"
 
     def _nodes(self) -> list[dict[str, Any]]:
         raw = self.direct(self.ports[0]).execute_command("CLUSTER", "NODES")

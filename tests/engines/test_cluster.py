@@ -5,6 +5,7 @@ over the three masters, two workers and the scheduler through a `redis+cluster:/
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -170,3 +171,27 @@ def test_ask_during_a_slot_migration(cluster: ClusterSetup, key_prefix: str) -> 
         dst.delete(there)
         for node in (src, dst):
             node.execute_command("CLUSTER", "SETSLOT", slot, "STABLE")
+
+
+def test_tls_cluster(key_prefix: str, tmp_path: Path, settings: Any) -> None:
+    """`rediss+cluster://`: TLS to every node (and between them); a burst worker drains four
+    queues, and `queues show` reads them through redis-py's Cluster pipeline."""
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl to make a certificate")
+    tls = ClusterSetup(tls=True)
+    try:
+        configure(settings, tls.url, QUEUES)
+        for qname in QUEUES:
+            get_queue(qname).enqueue_many(
+                [JobCall("tests.jobs.record", (f"tls-{qname}",)) for _ in range(50)]
+            )
+        workers = EngineWorkers(key_prefix, tmp_path, tls.url, QUEUES)
+        burst = workers.start("--burst", "-c", "2", *QUEUES, wait=False)
+        assert burst.wait(60) == 0, workers.stderr()
+        assert [runs_of(f"tls-{q}") for q in QUEUES] == [50] * 4
+        shown = workers.taskctl("queues", "show", "-o", "json")
+        assert shown.returncode == 0, shown.stderr
+        rows = {r["name"]: r for r in json.loads(shown.stdout)["queues"]}
+        assert [rows[q]["finished"] for q in QUEUES] == [50] * 4
+    finally:
+        tls.stop()
