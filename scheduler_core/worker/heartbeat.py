@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from scheduler_core.broker.keys import GlobalKeys
-from scheduler_core.errors import Conflict
+from scheduler_core.errors import Conflict, is_out_of_memory, out_of_memory
 from scheduler_core.jobs.record import dumps
 from scheduler_core.queues import lifecycle
 
@@ -38,7 +38,13 @@ def live_since(config: SchedulerConfig, now: float) -> float:
 
 class Heartbeat:
     def __init__(
-        self, name: str, queues: Sequence[Queue], config: SchedulerConfig, client: redis.Redis
+        self,
+        name: str,
+        queues: Sequence[Queue],
+        config: SchedulerConfig,
+        client: redis.Redis,
+        *,
+        server_clock: bool = False,
     ) -> None:
         self.name = name
         self.queues = list(queues)
@@ -47,13 +53,17 @@ class Heartbeat:
         self.keys = GlobalKeys(config.key_prefix)
         self.record_ttl = max(int(config.lease_ttl * 2), 60)
         self.identity: dict[Any, Any] = {}  # the record's fields that beats do not rewrite
+        self.server_clock = server_clock  # a live worker: promotions read the broker's clock
 
     def register(self, now: float, concurrency: int) -> None:
         """Write the worker record; Conflict when a live worker already has this name."""
         k = self.keys
         score = self.client.zscore(k.workers, self.name)
         if score is not None and float(score) >= live_since(self.config, now):
-            raise Conflict(f"a worker named {self.name!r} is already running (choose another --name)")
+            if not self._dead_here(k.worker(self.name)):
+                raise Conflict(f"a worker named {self.name!r} is already running (choose another --name)")
+            log.info("worker %s: its previous process on this host is gone: taking over", self.name,
+                     extra={"worker": self.name})  # fmt: skip
         self.identity = {
             "name": self.name, "host": socket.gethostname(), "pid": os.getpid(),
             "queues": dumps([q.name for q in self.queues], "queues"), "started_at": repr(now),
@@ -68,6 +78,17 @@ class Heartbeat:
         pipe.expire(k.worker(self.name), self.record_ttl)
         pipe.zadd(k.workers, {self.name: now})
         pipe.execute()
+
+    def _dead_here(self, record_key: str) -> bool:
+        """True when the live-looking record of this name is of a process on this host that is gone
+        (a SIGKILLed worker restarted at once): its leases are recovered as any lost worker's."""
+        from scheduler_core.worker.pidfile import alive
+
+        host, pid = self.client.hmget(record_key, ["host", "pid"])
+        text = str(pid or "")
+        if host != socket.gethostname() or not text.isdigit():
+            return False
+        return int(text) != os.getpid() and not alive(int(text))
 
     def beat(
         self, now: float, state: str, current: Sequence[tuple[int, str]], done: int, failed: int
@@ -87,7 +108,16 @@ class Heartbeat:
         pipe.expire(k.worker(self.name), self.record_ttl)
         pipe.zadd(k.workers, {self.name: now})
         pipe.zrangebyscore(k.workers, "-inf", f"({live_since(self.config, now)}")
-        added, *_, dead = pipe.execute()
+        try:
+            added, *_, dead = pipe.execute()
+        except Exception as exc:
+            if not is_out_of_memory(exc):
+                raise
+            # writes refused: keep at least this worker's liveness (the job leases were renewed)
+            from scheduler_core.broker.scripts import scripts_for
+
+            scripts_for(self.client).rescore(keys=[k.workers], args=[repr(now), self.name])
+            raise out_of_memory() from None
         if added and self.identity:
             # the record was gone: taken for dead by another worker while this one could not
             # reach the broker (e.g. through a failover): write the rest of it again
@@ -104,7 +134,14 @@ class Heartbeat:
                 log.warning("job %s: its worker was lost (lease expired): %s", job_id, outcome,
                             extra={"job_id": job_id, "queue": q.name, "outcome": outcome})  # fmt: skip
             # occurrences missed during downtime are the scheduler's: it applies their misfire policy
-            q.promote_due(now=now, hold_tasks_before=now - self.config.misfire_grace)
+            grace = self.config.misfire_grace
+            if self.server_clock:  # the broker's time when the script runs: `now` may be stale by then
+                q.promote_due(hold_late_by=grace)
+            else:
+                q.promote_due(now=now, hold_tasks_before=now - grace)
+            # ids of expired records leave the terminal registries on this timer too, not only when
+            # another job ends there (a quiet queue would keep them all)
+            q.prune(now=now)
 
     def unregister(self) -> None:
         k = self.keys
