@@ -174,8 +174,9 @@ class Runner:
 
     def _subscribe(self) -> None:
         try:
-            self.pubsub = self.scheduler.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-            self.pubsub.subscribe(self.scheduler.keys.scheduler_wake)
+            from scheduler_core.broker.channels import Subscription
+
+            self.pubsub = Subscription(self.scheduler.client, self.scheduler.keys.scheduler_wake)
         except Exception as exc:
             log.debug("wake channel unavailable: %s", exc)
             self.pubsub = None
@@ -192,10 +193,10 @@ class Runner:
                 time.sleep(seconds)
                 return False
             try:
-                msg = self.pubsub.get_message(timeout=seconds)
+                msg = self.pubsub.get(timeout=seconds)
                 woke = msg is not None
                 while msg is not None:  # several edits at once: one pass
-                    msg = self.pubsub.get_message(timeout=0)
+                    msg = self.pubsub.get(timeout=0)
                 return woke
             except Exception as exc:
                 log.debug("wake channel lost: %s", exc)
