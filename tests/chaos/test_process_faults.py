@@ -105,8 +105,8 @@ def occurrences(rig: Rig) -> tuple[int, int, int]:
     missing = [w for w in want if counts[w] == 0]
     if missing:  # say where they went: their records (if any) and the logs
         q = rig.queue()
-        found = {m: (q.registry_of(m), q.fetch_job(m)) for m in missing}
-        print("missing occurrences:", {m: (r, j and j.status, j and j.exc_message) for m, (r, j) in found.items()})
+        jobs = {m: q.fetch_job(m) for m in missing}
+        print("missing occurrences:", {m: (q.registry_of(m), j and j.status) for m, j in jobs.items()})
         print("ran:", sorted(counts))
     return len(want), len(missing), sum(1 for w in want if counts[w] > 1)
 
@@ -123,7 +123,8 @@ def test_sigkill_of_the_scheduler_subprocess(rig: Rig) -> None:
     assert rig.stop(proc) == 0, rig.log_of(proc)
     total, lost, doubled = occurrences(rig)
     rig.report("SIGKILL of the scheduler subprocess (task every 1 s)", occurrences=total,
-               resumed_s=rig.resumed_after(killed), occurrences_lost=lost, occurrences_doubled=doubled)  # fmt: skip
+               resumed_s=rig.resumed_after(killed), occurrences_lost=lost,
+               occurrences_doubled=doubled)  # fmt: skip
     assert lost == 0 and doubled == 0
 
 
