@@ -235,9 +235,10 @@ class Runner:
                         log.warning("scheduler pass failed: %s; retrying (logged again when this changes)",
                                     exc, extra={"fault": type(exc).__name__})  # fmt: skip
                         trouble = type(exc).__name__
-                    if not isinstance(exc, BrokerOutOfMemory):
-                        # a full broker still renews the lock (PEXPIRE uses no memory): keep it,
-                        # so that no other scheduler takes over only to hit the same wall
+                    if not isinstance(exc, (BrokerOutOfMemory, DatabaseUnavailable)):
+                        # a full broker still renews the lock (PEXPIRE uses no memory), a database
+                        # outage leaves it alone: keep it (renewal checks the token), so that no
+                        # other scheduler takes over only to hit the same wall
                         sched.leader.is_leader = False
                     close_old_connections()
                     wake_at = time.time() + min(0.25 * 2 ** min(failures, 5), 5.0)
