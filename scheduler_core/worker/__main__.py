@@ -32,9 +32,13 @@ def main(argv: list[str]) -> int:
 
         for name in spec["options"]["queues"]:
             get_queue(name)  # an unknown queue: one line, exit 3, before any log line
-        # an unreachable database is exit 69 now, as a broker is (docs/faults.md); an outage
-        # after start is ridden out: the scheduler retries, task runs are recorded late
-        bootstrap.check_database()
+        # an unreachable database server is exit 69 now, as a broker is (docs/faults.md); an
+        # outage after start is ridden out: the scheduler retries, task runs are recorded late.
+        # A SQLite file is not a server: a worker of plain jobs needs none, so none is made here
+        from django.db import connection
+
+        if connection.vendor != "sqlite":
+            bootstrap.check_database()
         setup_logging(spec["log_level"], spec["log_format"])
         return run_worker(WorkerOptions(**spec["options"]))
     except KeyboardInterrupt:
