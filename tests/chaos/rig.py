@@ -150,10 +150,11 @@ class Rig:
     def counts(self) -> collections.Counter[str]:
         return collections.Counter(token for token, _ in self.runs())
 
-    def resumed_after(self, t: float) -> float:
-        """Seconds from `t` (the fault's end) to the first execution after it."""
+    def resumed_after(self, t: float) -> float | None:
+        """Seconds from `t` (the fault's end) to the first execution after it (None: nothing ran
+        after it, every job had run already)."""
         after = [at for _, at in self.runs() if at > t]
-        return round(min(after) - t, 2) if after else float("nan")
+        return round(min(after) - t, 2) if after else None
 
     def tally(self, expected: Iterable[str]) -> tuple[int, int]:
         """(lost, run twice or more) among `expected`; and no execution of anything else."""
