@@ -106,10 +106,11 @@ class Scheduler:
         result.tasks, result.planned, result.skipped = outcome.tasks, outcome.jobs, outcome.skipped
         for q in queues:
             if live:
-                # at the broker's clock when the script runs. A pass that stalled (a paused broker)
-                # holds the occurrences that became late only meanwhile (due since ts - grace), and
-                # the next pass, late by as much, applies their misfire policy (drop_missed) first;
-                # older ones were judged by this pass (drop_missed, or planned late on purpose)
+                # at the broker's clock when the script runs. A pass that stalled for more than the
+                # grace (a paused broker) holds the occurrences that became late only meanwhile (due
+                # since ts - grace), and the next pass, late by as much, applies their misfire
+                # policy (drop_missed) first; older ones were judged by this pass (drop_missed, or
+                # planned late on purpose). A pass that was merely slow holds nothing.
                 grace = config.misfire_grace
                 result.promoted += q.promote_due(hold_late_by=grace, hold_from=ts - grace)
             else:
