@@ -35,6 +35,7 @@ class SchedulerConfig:
     # a larger result (as JSON) is not stored: a marker names its size (Redis refuses a value over
     # 512 MB, and one of many megabytes slows every reader of the record)
     max_result_bytes: int = 16 * 1024 * 1024
+    metrics_token: str = ""  # bearer token of the site's metrics view ("": staff only)
 
     @property
     def misfire_grace(self) -> float:
@@ -59,7 +60,9 @@ _FLOAT_KEYS = {
     "LOOKAHEAD",
     "CONNECT_TIMEOUT",
 }
-_KNOWN = _INT_KEYS | _FLOAT_KEYS | {"BROKER_URL", "QUEUES", "KEY_PREFIX", "ALLOWED_CALLABLES"}
+_KNOWN = (
+    _INT_KEYS | _FLOAT_KEYS | {"BROKER_URL", "QUEUES", "KEY_PREFIX", "ALLOWED_CALLABLES", "METRICS_TOKEN"}
+)
 
 
 def parse_config(raw: dict[str, Any]) -> SchedulerConfig:
@@ -105,6 +108,7 @@ def parse_config(raw: dict[str, Any]) -> SchedulerConfig:
         queues=queues,
         key_prefix=str(raw.get("KEY_PREFIX", "taskctl")),
         allowed_callables=tuple(allowed),
+        metrics_token=str(raw.get("METRICS_TOKEN") or ""),
         **kwargs,
     )
 

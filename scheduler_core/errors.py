@@ -41,6 +41,24 @@ class CallableError(InvalidInput):
     """A dotted path that does not import, is not callable, or is not allowed."""
 
 
+class InvalidTask(InvalidInput):
+    """A Task spec that fails the model's validation (the messages of its ValidationError)."""
+
+    @classmethod
+    def of(cls, name: str, exc: Exception) -> InvalidTask:
+        """One line from a Django ValidationError: `task 'x': cron: invalid cron ...; queue: ...`."""
+        by_field = getattr(exc, "message_dict", None)
+        if isinstance(by_field, dict):
+            text = "; ".join(f"{f}: {' '.join(m)}" for f, m in by_field.items())
+        else:
+            text = " ".join(getattr(exc, "messages", [str(exc)]))
+        return cls(f"task {name!r}: {text}")
+
+
+class CorruptRecord(InvalidInput):
+    """A job record in the broker that cannot be read (bad JSON, missing fields, wrong types)."""
+
+
 class Conflict(TaskctlError):
     """Apply would take over a task owned by another set or made by hand, or a lock is held."""
 

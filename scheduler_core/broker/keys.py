@@ -14,6 +14,13 @@ multi-key Lua script touches one slot:
                                    when a claim finds the queue empty). Workers block on BLPOP
                                    over the signal lists of all their queues, then claim with a
                                    script, so a job moves queued -> active in one atomic step.
+    <prefix>:{<queue>}:stats       HASH  counters since the queue's first job, never expired:
+                                   `<outcome>:<bound>` runs that ended so, by the duration
+                                   bucket they fell in (non-cumulative; finished failed stopped),
+                                   `<outcome>` the same without a duration (retried lost),
+                                   `duration_us` the runs' total duration in microseconds.
+                                   Written by finish / retry / reap in the script of the move they
+                                   count; read by scheduler_core.metrics.
 
 Cross-queue keys (one slot each, never used together with per-queue keys in a script):
 
@@ -60,6 +67,10 @@ class QueueKeys:
     @cached_property
     def signal(self) -> str:
         return f"{self.base}:signal"
+
+    @cached_property
+    def stats(self) -> str:
+        return f"{self.base}:stats"
 
     @cached_property
     def scheduled(self) -> str:

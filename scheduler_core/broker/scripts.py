@@ -1,4 +1,7 @@
-"""The Lua scripts in broker/lua/, loaded once per client and run by SHA."""
+"""The Lua scripts in broker/lua/, loaded once per client and run by SHA.
+
+Each script is loaded with lua/lib.lua in front of it: the functions more than one script needs
+(the run fence, the move into a terminal registry) are written once."""
 
 from __future__ import annotations
 
@@ -20,16 +23,20 @@ NAMES = (
     "cancel",
     "requeue",
     "delete",
-    "reap",
     "clear",
     "snapshot",
     "rescore",
 )
 
 
+def _read(name: str) -> str:
+    return resources.files("scheduler_core.broker").joinpath("lua", f"{name}.lua").read_text()
+
+
 @cache
 def source(name: str) -> str:
-    return resources.files("scheduler_core.broker").joinpath("lua", f"{name}.lua").read_text()
+    """The script as the server runs it: the shared functions, then the script itself."""
+    return _read("lib") + _read(name)
 
 
 class Scripts:
@@ -44,7 +51,6 @@ class Scripts:
         self.cancel: Script = client.register_script(source("cancel"))
         self.requeue: Script = client.register_script(source("requeue"))
         self.delete: Script = client.register_script(source("delete"))
-        self.reap: Script = client.register_script(source("reap"))
         self.clear: Script = client.register_script(source("clear"))
         self.snapshot: Script = client.register_script(source("snapshot"))
         self.rescore: Script = client.register_script(source("rescore"))

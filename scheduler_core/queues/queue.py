@@ -17,7 +17,7 @@ from functools import cache, cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from scheduler_core.broker.keys import REGISTRIES, TERMINAL, QueueKeys
-from scheduler_core.callables import check_allowed, dotted_path
+from scheduler_core.callables import dotted_path, resolve
 from scheduler_core.conf import SchedulerConfig, get_config
 from scheduler_core.errors import (
     OOM_HINT,
@@ -200,8 +200,8 @@ class Queue:
         path = call.func if isinstance(call.func, str) else dotted_path(call.func)
         if "." not in path:
             raise InvalidInput(f"callable {path!r} is not a dotted path")
-        if self.config.allowed_callables:
-            check_allowed(path, self.config.allowed_callables)
+        if self.config.allowed_callables:  # the same check as validate and run time
+            resolve(path, self.config.allowed_callables)
         due = now if call.at is None else _epoch(call.at)
         scheduled = due > now
         job_id = call.job_id or os.urandom(16).hex()
@@ -298,11 +298,21 @@ class Queue:
         pipe = self.connection.pipeline(transaction=False)
         for job_id in ids:
             pipe.hgetall(self.keys.job(job_id))
-        return [Job.from_fields(i, self.name, h) for i, h in zip(ids, pipe.execute(), strict=True) if h]
+        replies = pipe.execute(raise_on_error=False)
+        return [self._job(i, h) for i, h in zip(ids, replies, strict=True) if h]
 
     def fetch_job(self, job_id: str) -> Job | None:
-        h = cast("dict[str, str]", self.connection.hgetall(self.keys.job(job_id)))
-        return Job.from_fields(job_id, self.name, h) if h else None
+        found = self.fetch_many([job_id])
+        return found[0] if found else None
+
+    def _job(self, job_id: str, reply: Any) -> Job:
+        import redis
+
+        if isinstance(reply, redis.ResponseError):  # WRONGTYPE: the key is not a hash at all
+            return Job.corrupt_record(job_id, self.name, {}, f"the record is not a hash ({reply})")
+        if isinstance(reply, Exception):
+            raise reply
+        return Job.from_fields(job_id, self.name, reply)
 
     def ids_starting_with(self, prefix: str, *, most: int = 2) -> list[str]:
         """Up to `most` job ids that start with `prefix` (a SCAN of this queue's job keys: for an

@@ -84,6 +84,7 @@ class Scheduler:
         from scheduler_core.scheduler.missed import drop_missed
         from scheduler_core.scheduler.planner import plan_due
         from scheduler_core.scheduler.recovery import lost_queues, mark, recover
+        from scheduler_core.scheduler.stale import drop_stale
         from scheduler_core.tasks.runs import apply_deferred
 
         started = time.perf_counter()
@@ -104,6 +105,7 @@ class Scheduler:
             drop_missed(queues, now, config)
         outcome = plan_due(now, config)
         result.tasks, result.planned, result.skipped = outcome.tasks, outcome.jobs, outcome.skipped
+        drop_stale(queues, ts)  # rows changed past the ORM's signals: never promote their jobs
         for q in queues:
             if live:
                 # at the broker's clock when the script runs. A pass that stalled for more than the

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from scheduler_core.callables import check_allowed, import_callable
-from scheduler_core.errors import CallableError
-from scheduler_core.jobs.record import Job, JobStatus, Retry, dumps
+from scheduler_core.callables import resolve
+from scheduler_core.jobs.record import Job, JobStatus, dumps
 from scheduler_core.worker import timeouts
+from scheduler_core.worker.current import running_job
 
 log = logging.getLogger("taskctl.worker")
 
@@ -31,10 +31,6 @@ class Ran:
     exc: BaseException | None = None
     fields: dict[str, Any] = field(default_factory=dict)  # the record's result / failure fields
 
-    @property
-    def retryable(self) -> bool:
-        return not isinstance(self.exc, CallableError)
-
 
 class Callables:
     """Dotted path -> (callable, is coroutine function), resolved and checked once per process."""
@@ -46,9 +42,7 @@ class Callables:
     def get(self, path: str) -> tuple[Callable[..., Any], bool]:
         entry = self.cache.get(path)
         if entry is None:
-            if self.allowed:
-                check_allowed(path, self.allowed)
-            func = import_callable(path)
+            func = resolve(path, self.allowed)
             entry = self.cache[path] = (func, inspect.iscoroutinefunction(func))
         return entry
 
@@ -68,11 +62,14 @@ def call(
 
 
 def run(callables: Callables, job: Job, max_result_bytes: int | None = None) -> Ran:
+    token = running_job.set(job)
     try:
         func, is_async = callables.get(job.callable)
         result = call(func, is_async, job.args, job.kwargs, job.timeout)
     except BaseException as exc:  # a job may raise anything, SystemExit included
         return Ran(False, exc=exc, fields=failure_fields(exc, tb_module.format_exc()))
+    finally:
+        running_job.reset(token)
     return Ran(True, result=result, fields=result_fields(result, max_result_bytes))
 
 
@@ -102,7 +99,7 @@ def exc_name(exc: BaseException) -> str:
     cls = type(exc)
     return (
         cls.__qualname__
-        if cls.__module__ in ("builtins", "scheduler_core.worker.timeouts")
+        if cls.__module__ in ("builtins", "scheduler_core.jobs.failure")
         else f"{cls.__module__}.{cls.__qualname__}"
     )
 
@@ -117,11 +114,6 @@ def failure_fields(exc: BaseException, traceback: str = "") -> dict[str, Any]:
         "exc_message": message[:_MAX_TRACEBACK],
         "traceback": traceback[-_MAX_TRACEBACK:],
     }
-
-
-def retry_delay(job: Job) -> float:
-    """The wait before the next attempt: backoff[attempt - 1], the last value repeating."""
-    return float(Retry(max=0, backoff=tuple(job.backoff)).delay(job.attempt))
 
 
 # ----- after the job ended: callbacks and the task's bookkeeping -----
