@@ -108,10 +108,11 @@ class Scheduler:
         drop_stale(queues, ts)  # rows changed past the ORM's signals: never promote their jobs
         for q in queues:
             if live:
-                # at the broker's clock when the script runs. A pass that stalled (a paused broker)
-                # holds the occurrences that became late only meanwhile (due since ts - grace), and
-                # the next pass, late by as much, applies their misfire policy (drop_missed) first;
-                # older ones were judged by this pass (drop_missed, or planned late on purpose)
+                # at the broker's clock when the script runs. A pass that stalled for more than the
+                # grace (a paused broker) holds the occurrences that became late only meanwhile (due
+                # since ts - grace), and the next pass, late by as much, applies their misfire
+                # policy (drop_missed) first; older ones were judged by this pass (drop_missed, or
+                # planned late on purpose). A pass that was merely slow holds nothing.
                 grace = config.misfire_grace
                 result.promoted += q.promote_due(hold_late_by=grace, hold_from=ts - grace)
             else:
@@ -238,9 +239,10 @@ class Runner:
                         log.warning("scheduler pass failed: %s; retrying (logged again when this changes)",
                                     exc, extra={"fault": type(exc).__name__})  # fmt: skip
                         trouble = type(exc).__name__
-                    if not isinstance(exc, BrokerOutOfMemory):
-                        # a full broker still renews the lock (PEXPIRE uses no memory): keep it,
-                        # so that no other scheduler takes over only to hit the same wall
+                    if not isinstance(exc, (BrokerOutOfMemory, DatabaseUnavailable)):
+                        # a full broker still renews the lock (PEXPIRE uses no memory), a database
+                        # outage leaves it alone: keep it (renewal checks the token), so that no
+                        # other scheduler takes over only to hit the same wall
                         sched.leader.is_leader = False
                     close_old_connections()
                     wake_at = time.time() + min(0.25 * 2 ** min(failures, 5), 5.0)
