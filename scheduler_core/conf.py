@@ -32,6 +32,9 @@ class SchedulerConfig:
     scheduler_lock_ttl: float = 5.0  # leader lease; a standby takes over within 2x this
     lookahead: float = 60.0  # seconds ahead that task occurrences are planned into "scheduled"
     connect_timeout: float = 3.0  # seconds; unreachable brokers fail fast
+    # a larger result (as JSON) is not stored: a marker names its size (Redis refuses a value over
+    # 512 MB, and one of many megabytes slows every reader of the record)
+    max_result_bytes: int = 16 * 1024 * 1024
     metrics_token: str = ""  # bearer token of the site's metrics view ("": staff only)
 
     @property
@@ -48,7 +51,7 @@ class SchedulerConfig:
             raise UnknownQueue(f"unknown queue {name!r} (configured: {known})") from None
 
 
-_INT_KEYS = {"DEFAULT_TIMEOUT", "DEFAULT_RESULT_TTL", "DEFAULT_FAILURE_TTL"}
+_INT_KEYS = {"DEFAULT_TIMEOUT", "DEFAULT_RESULT_TTL", "DEFAULT_FAILURE_TTL", "MAX_RESULT_BYTES"}
 _FLOAT_KEYS = {
     "SCHEDULER_INTERVAL",
     "HEARTBEAT_INTERVAL",

@@ -249,6 +249,7 @@ def task_row(task: Task) -> dict[str, Any]:
         "next_run_at": task.next_run_at,
         "last_run_at": task.last_run_at,
         "last_status": task.last_status or None,
+        "invalid_reason": task.invalid_reason or None,  # why the scheduler quarantined it
     }
 
 
@@ -270,6 +271,7 @@ def task_detail(name: str) -> dict[str, Any]:
         "run_count": task.run_count,
         "success_count": task.success_count,
         "failure_count": task.failure_count,
+        "invalid_reason": task.invalid_reason or None,  # set: quarantined, not planned until fixed
         "created_at": task.created_at,
         "updated_at": task.updated_at,
     }

@@ -81,7 +81,7 @@ def test_lost_jobs_count_once_whether_requeued_or_failed(q: Queue) -> None:
     claimed(q, t, retry=Retry(1, (5,)))
     claimed(q, t)
     lease = q.config.lease_ttl
-    assert sorted(o for _, o in lifecycle.reap(q, now=t + lease + 1)) == ["failed", "requeued"]
+    assert sorted(o for _, o in lifecycle.reap(q, now=t + lease + 1)) == ["failed", "retrying"]
     assert stats(q) == {"lost": "2"}
     assert lifecycle.reap(q, now=t + lease + 2) == []
     assert stats(q) == {"lost": "2"}

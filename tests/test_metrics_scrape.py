@@ -78,8 +78,9 @@ def build(now: float) -> dict[str, Any]:
     assert lifecycle.claim(d, "w-dead", now=now - 3 * lease) and lifecycle.claim(
         d, "w-dead", now=now - 3 * lease
     )
-    assert sorted(o for _, o in lifecycle.reap(d, now=now - lease)) == ["failed", "requeued"]
-    # the requeued lost job runs again and finishes; the other one stays failed
+    assert sorted(o for _, o in lifecycle.reap(d, now=now - lease)) == ["failed", "retrying"]
+    # the retried lost job (due after its 5 s backoff) runs again and finishes; the other stays failed
+    assert d.promote_due(now=now - 10) == 1
     again = lifecycle.claim(d, "w-a", now=now - 10)
     assert again is not None
     assert lifecycle.complete(d, again, Outcome(JobStatus.FINISHED, {}), worker="w-a", now=now - 9.7)[0]

@@ -32,6 +32,8 @@ Cross-queue keys (one slot each, never used together with per-queue keys in a sc
     <prefix>:scheduler:epoch       STRING on each broker: set once the scheduler planned it (a
                                    broker without it lost its data: the DB refills it)
     <prefix>:scheduler:reach       ZSET  "reach" -> how far ahead the scheduler has planned
+    <prefix>:tasks:pending-runs    LIST  JSON task runs the database refused to record; the
+                                   scheduler applies them when it answers again
 """
 
 from __future__ import annotations
@@ -135,3 +137,9 @@ class GlobalKeys:
     @property
     def scheduler_reach(self) -> str:
         return f"{self.prefix}:scheduler:reach"
+
+    @property
+    def pending_runs(self) -> str:
+        """LIST of task runs whose bookkeeping the database refused (runs.py); the scheduler
+        applies them once the database answers."""
+        return f"{self.prefix}:tasks:pending-runs"

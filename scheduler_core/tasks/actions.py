@@ -22,8 +22,10 @@ class TaskChange:
 
 def set_enabled(name: str, enabled: bool) -> TaskChange:
     """Enable or disable the task `name`; NotFound (exit 3) when there is none."""
+    from django.core.exceptions import ValidationError
     from django.db import transaction
 
+    from scheduler_core.errors import InvalidTask
     from scheduler_core.models import Task
 
     with transaction.atomic():
@@ -35,7 +37,11 @@ def set_enabled(name: str, enabled: bool) -> TaskChange:
             return TaskChange(name, False, set_name)
         task.enabled = enabled
         # save() refreshes spec_hash; Task's post_save signal re-plans it after the commit
-        task.save(update_fields=["enabled", "spec_hash", "updated_at"])
+        # (a disable always goes through, even for a quarantined row; an enable is validated)
+        try:
+            task.save(update_fields=["enabled", "spec_hash", "updated_at"], validate=enabled)
+        except ValidationError as exc:
+            raise InvalidTask.of(name, exc) from None
     return TaskChange(name, True, set_name)
 
 
