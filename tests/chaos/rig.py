@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from scheduler_core.conf import reset_config
+from scheduler_core.queues.queue import get_queue
 from tests.private_redis import PrivateRedis
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,8 +64,6 @@ class Rig:
 
     # ----- the broker -----
     def redis(self, *args: str, aof: bool = False, url_options: str = "") -> PrivateRedis:
-        from scheduler_core.conf import reset_config
-
         self.server = PrivateRedis("--maxmemory-policy", "noeviction", *args, aof=aof)
         self.url_options = url_options
         conf = dict(self.settings.SCHEDULER)
@@ -79,8 +79,6 @@ class Rig:
         return self.server.url + self.url_options
 
     def queue(self, name: str = "default") -> Any:
-        from scheduler_core.queues.queue import get_queue
-
         return get_queue(name)
 
     # ----- processes -----

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 
 from tests.chaos.rig import Rig, wait_for
@@ -22,8 +23,6 @@ OUTAGE = 20.0
 
 
 def _admin() -> Any:
-    import psycopg
-
     return psycopg.connect(PG, autocommit=True, connect_timeout=3)
 
 
@@ -44,8 +43,6 @@ def database() -> Iterator[str]:
 
 
 def counters(url: str) -> tuple[int, int]:
-    import psycopg
-
     with psycopg.connect(url, connect_timeout=3) as conn:
         row = conn.execute("SELECT run_count, success_count FROM scheduler_core_task").fetchone()
         assert row is not None

@@ -12,7 +12,7 @@ import pytest
 from scheduler_core.broker.connection import reset_clients
 from scheduler_core.conf import reset_config
 from tests.engines.servers import CLI, SERVER
-from tests.test_worker_proc import WorkerProc
+from tests.processes import WorkerProc
 
 needs_servers = pytest.mark.skipif(
     SERVER is None or CLI is None, reason="no redis-server / redis-cli on PATH"

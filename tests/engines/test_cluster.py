@@ -20,8 +20,8 @@ from scheduler_core.queues.queue import JobCall, get_queue
 from scheduler_core.worker.link import ClusterLink, link_for
 from tests.engines.conftest import EngineWorkers, configure, needs_servers
 from tests.engines.servers import ClusterSetup, server_version, slot_of
-from tests.test_worker_proc import runs as runs_of
-from tests.test_worker_proc import wait_for
+from tests.processes import runs as runs_of
+from tests.processes import wait_for
 
 pytestmark = [
     pytest.mark.engines,

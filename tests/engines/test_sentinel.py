@@ -17,8 +17,8 @@ from scheduler_core.jobs.record import Retry
 from scheduler_core.queues.queue import JobCall, get_queue
 from tests.engines.conftest import EngineWorkers, configure, needs_servers
 from tests.engines.servers import SentinelSetup
-from tests.test_worker_proc import runs as runs_of
-from tests.test_worker_proc import wait_for
+from tests.processes import runs as runs_of
+from tests.processes import wait_for
 
 pytestmark = [pytest.mark.engines, needs_servers]
 QUEUES = ["default", "low"]
