@@ -51,8 +51,23 @@ def cli(*args: str, input: str | None = None, env: dict[str, str] | None = None)
     return Out(code, result.stdout, stderr)
 
 
+BROKER = "<broker>"  # what goldens show for the test broker's URL, wherever that Redis is
+
+
+def machine_free(text: str) -> str:
+    """`text` with what depends on the machine taken out: the test broker's URL (a private
+    server's port, another database) becomes <broker>, and trailing spaces go (a table pads its
+    lines to the URL's length)."""
+    from scheduler_core.conf import get_config
+
+    text = text.replace(get_config().broker_url, BROKER)
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())
+
+
 def golden(name: str, text: str) -> None:
-    """Compare with tests/golden/NAME; TASKCTL_UPDATE_GOLDEN=1 rewrites the file."""
+    """Compare with tests/golden/NAME (machine-free: see `machine_free`); TASKCTL_UPDATE_GOLDEN=1
+    rewrites the file."""
+    text = machine_free(text)
     path = GOLDEN / name
     if os.environ.get("TASKCTL_UPDATE_GOLDEN") == "1" or not path.exists():
         path.parent.mkdir(exist_ok=True)
