@@ -85,9 +85,22 @@ def import_callable(path: str) -> Callable[..., Any]:
             except AttributeError:
                 raise CallableError(f"callable {path!r}: {mod_name} has no attribute {attr!r}") from None
         if not callable(obj):
-            raise CallableError(f"callable {path!r} is not callable")
+            return _task_runner(obj, path)
         return obj  # type: ignore[no-any-return]
     raise CallableError(f"callable {path!r}: no module {parts[0]!r}")
+
+
+_TASK_MODULES = ("django.tasks.base", "django_tasks.base")
+
+
+def _task_runner(obj: Any, path: str) -> Callable[..., Any]:
+    """A django.tasks `@task` (a Task object, not callable) runs through the backend's runner;
+    anything else that is not callable is an error."""
+    if any(c.__name__ == "Task" and c.__module__ in _TASK_MODULES for c in type(obj).__mro__):
+        from scheduler_core.backend.runner import runner_for
+
+        return runner_for(obj)
+    raise CallableError(f"callable {path!r} is not callable")
 
 
 def dotted_path(func: Callable[..., Any] | str) -> str:

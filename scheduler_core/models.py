@@ -308,3 +308,9 @@ def validate_runtime(task: Task) -> dict[str, str]:
         if value is not None and value < -1:
             errors[f] = "seconds to keep (0: not at all), or -1 to keep forever"
     return errors
+
+
+# The admin's operations pages (Queues, Jobs, Workers): unmanaged models, no tables.
+from scheduler_core.console_models import Job as Job  # noqa: E402
+from scheduler_core.console_models import Queue as Queue  # noqa: E402
+from scheduler_core.console_models import Worker as Worker  # noqa: E402

@@ -137,6 +137,9 @@ class Job:
     attempt: int = 1
     meta: dict[str, Any] = field(default_factory=dict)
     corrupt: str = ""  # why the record cannot be read ("" for a sound one): see from_fields
+    # earlier attempts that failed and were retried: attempt, started_at, ended_at (epoch s),
+    # exc_type, exc_message (the latest attempt is the record's own fields)
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_fields(cls, job_id: str, queue: str, h: dict[str, str]) -> Job:
@@ -207,6 +210,7 @@ class Job:
             backoff=[int(x) for x in spec.get("backoff", [])],
             attempt=_int(h.get("attempt"), 1),
             meta=spec.get("meta", {}),
+            history=loads(h["history"]) if h.get("history") else [],
         )
 
     @classmethod

@@ -138,7 +138,12 @@ def read_sources(paths: Iterable[str], stdin: IO[str] | None = None) -> tuple[li
                 if f.stat().st_size > MAX_BYTES:
                     problems.append(Problem(name, 0, "", _too_large()))
                     continue
-                data = f.read_bytes()
+                # A device or pipe says size 0 (/dev/zero, <(...)): read no more than the limit.
+                with f.open("rb") as stream:
+                    data = stream.read(MAX_BYTES + 1)
+                if len(data) > MAX_BYTES:
+                    problems.append(Problem(name, 0, "", _too_large()))
+                    continue
                 sources.append(Source(name, data.decode("utf-8")))
             except FileNotFoundError:
                 problems.append(Problem(name, 0, "", "no such file"))
@@ -147,6 +152,8 @@ def read_sources(paths: Iterable[str], stdin: IO[str] | None = None) -> tuple[li
                 problems.append(Problem(name, line, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
             except OSError as exc:
                 problems.append(Problem(name, 0, "", f"cannot read: {exc.strerror or exc}"))
+            except ValueError as exc:  # a NUL in the name (is_dir() says False rather than raise)
+                problems.append(Problem(name[:80], 0, "", f"cannot read: {exc}"))
     return sources, problems
 
 

@@ -61,7 +61,7 @@ def list_jobs(
 ) -> None:
     """One page of a registry's jobs: queued in pick-up order, scheduled by due time, others newest first."""
     from scheduler_core.inspect import job_page
-    from taskctl.render import emit, resolve
+    from taskctl.render import clip, emit, resolve
 
     bootstrap.setup_broker()
     records, total = job_page(queue, registry, offset=offset, limit=limit)
@@ -71,9 +71,10 @@ def list_jobs(
         emit(fmt, "jobs", "jobs", records, [], extra=extra)
         return
     when = _TIME_FIELD[registry]
+    fit = clip if fmt is Format.table else str
     for r in records:
-        r["args"] = _json_text(r["args"])
-        r["kwargs"] = _json_text(r["kwargs"])
+        r["args"] = fit(_json_text(r["args"]))
+        r["kwargs"] = fit(_json_text(r["kwargs"]))
         r["time"] = r[when]
         r["error"] = ": ".join(x for x in (r.get("exc_type"), _first_line(r.get("exc_message"))) if x) or None
     columns = [
@@ -124,14 +125,15 @@ def show(
 ) -> None:
     """Everything about one job: call, status, times, worker, result or traceback, task and occurrence."""
     from scheduler_core.inspect import job_detail
-    from taskctl.render import emit_object, resolve
+    from taskctl.render import clip, emit_object, resolve
 
     bootstrap.setup_broker()
     detail = job_detail(job_id, queue, name_of_task=_task_name)
     fmt = resolve(output)
     if fmt not in (Format.json, Format.yaml):
+        fit = clip if fmt is Format.table else str
         for f in _TEXT_FIELDS:
-            detail[f] = _json_text(detail[f])
+            detail[f] = fit(_json_text(detail[f]))
         if detail["traceback"] is None:
             detail.pop("traceback")
     emit_object(fmt, "job", detail)

@@ -83,13 +83,15 @@ def test_model_and_manifest_refuse_traversal_in_callbacks(allowlist: None, tmp_p
 
 
 def test_run_time_refuses_a_hand_written_record_and_a_callback() -> None:
+    from scheduler_core.jobs.failure import retry_in
     from scheduler_core.jobs.record import Job, JobStatus
     from scheduler_core.worker.running import AfterWork, Callables, run, run_callback
 
     callables = Callables(ALLOWED)
     job = Job(id="x", queue="default", callable="tests.hostile.myjobs.os.system", args=["true"])
     ran = run(callables, job)
-    assert not ran.ok and isinstance(ran.exc, CallableError) and not ran.retryable
+    assert not ran.ok and isinstance(ran.exc, CallableError)
+    assert retry_in(job, ran.exc) is None  # never retried
     good = Job(id="y", queue="default", callable="tests.hostile.myjobs.ok",
                on_success="tests.hostile.myjobs.os.system")  # fmt: skip
     assert run(callables, good).ok

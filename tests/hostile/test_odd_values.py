@@ -121,7 +121,9 @@ def test_odd_values_never_crash_and_a_refusal_writes_nothing(
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c))
-@pytest.mark.parametrize("value", ["nan", "inf", "1e308", "-1", "", "\u202e", "-rf", "[" * 60000])
+@pytest.mark.parametrize(
+    "value", ["nan", "inf", "1e308", "-1", "", "\u202e", "-rf", "[" * 60000, "/dev/zero", "\x00"]
+)
 def test_every_command_with_the_classic_odd_values(seeded: str, command: list[str], value: str) -> None:
     argv = [value if part == V else part.replace(V, value) for part in command]
     before = _written(seeded)
