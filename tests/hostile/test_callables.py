@@ -7,10 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core import checks
+from django.core.exceptions import ValidationError
 
 from scheduler_core.callables import resolve
+from scheduler_core.conf import reset_config
 from scheduler_core.errors import CallableError
-from scheduler_core.jobs.record import JobStatus
+from scheduler_core.jobs.failure import retry_in
+from scheduler_core.jobs.record import Job, JobStatus
+from scheduler_core.manifest import ManifestInvalid, load_manifest
+from scheduler_core.models import Task
+from scheduler_core.queues.queue import JobCall, get_queue
+from scheduler_core.worker.running import AfterWork, Callables, run, run_callback
+from tests.processes import WorkerProc, assert_clean
 
 ALLOWED = ("tests.hostile.myjobs",)
 REFUSED = [
@@ -44,14 +53,12 @@ def test_a_prefix_naming_one_function_allows_that_function_only() -> None:
 
 @pytest.fixture
 def allowlist(settings: Any) -> None:
-    from scheduler_core.conf import reset_config
 
     settings.SCHEDULER = {**settings.SCHEDULER, "ALLOWED_CALLABLES": list(ALLOWED)}
     reset_config()
 
 
 def test_enqueue_refuses_traversal(allowlist: None) -> None:
-    from scheduler_core.queues.queue import get_queue
 
     q = get_queue("default")
     for path in REFUSED:
@@ -62,11 +69,6 @@ def test_enqueue_refuses_traversal(allowlist: None) -> None:
 
 @pytest.mark.django_db
 def test_model_and_manifest_refuse_traversal_in_callbacks(allowlist: None, tmp_path: Path) -> None:
-    from django.core.exceptions import ValidationError
-
-    from scheduler_core.manifest import ManifestInvalid, load_manifest
-    from scheduler_core.models import Task
-
     task = Task(name="t", type="cron", cron="0 3 * * *", callable="tests.hostile.myjobs.ok",
                 on_success="tests.hostile.myjobs.os.system")  # fmt: skip
     with pytest.raises(ValidationError) as exc:
@@ -83,9 +85,6 @@ def test_model_and_manifest_refuse_traversal_in_callbacks(allowlist: None, tmp_p
 
 
 def test_run_time_refuses_a_hand_written_record_and_a_callback() -> None:
-    from scheduler_core.jobs.failure import retry_in
-    from scheduler_core.jobs.record import Job, JobStatus
-    from scheduler_core.worker.running import AfterWork, Callables, run, run_callback
 
     callables = Callables(ALLOWED)
     job = Job(id="x", queue="default", callable="tests.hostile.myjobs.os.system", args=["true"])
@@ -104,8 +103,6 @@ def test_run_time_refuses_a_hand_written_record_and_a_callback() -> None:
 def test_a_worker_refuses_traversal_written_past_enqueue(key_prefix: str, tmp_path: Path) -> None:
     """Records enqueued where no allowlist applies (here: this test process) and run by a worker
     that has one: the job and the callback are refused at run time; nothing runs."""
-    from scheduler_core.queues.queue import JobCall, get_queue
-    from tests.processes import WorkerProc, assert_clean
 
     marker = tmp_path / "pwned"
     q = get_queue("default")
@@ -130,7 +127,6 @@ def test_a_worker_refuses_traversal_written_past_enqueue(key_prefix: str, tmp_pa
 
 @pytest.mark.process
 def test_worker_warns_at_start_when_any_callable_can_run(key_prefix: str, tmp_path: Path) -> None:
-    from tests.processes import WorkerProc
 
     worker = WorkerProc(key_prefix, tmp_path)
     try:
@@ -141,9 +137,6 @@ def test_worker_warns_at_start_when_any_callable_can_run(key_prefix: str, tmp_pa
 
 
 def test_system_check_warns_unless_set_or_debug(settings: Any) -> None:
-    from django.core import checks
-
-    from scheduler_core.conf import reset_config
 
     def ids() -> list[str]:
         reset_config()

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from scheduler_core.queues.queue import get_queue
 from tests.cli import cli, machine_free
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,6 @@ def _manifest_bytes(spec: str) -> bytes:
 
 
 def _plant(record: dict[str, Any]) -> None:
-    from scheduler_core.queues.queue import get_queue
 
     q = get_queue("default")
     key = q.keys.job(JOB)
