@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from scheduler_core.broker.keys import REGISTRIES, GlobalKeys, QueueKeys
-from scheduler_core.errors import BrokerUnavailable, NotFound
+from scheduler_core.errors import BrokerUnavailable
 
 if TYPE_CHECKING:
     from scheduler_core.broker.oneshot import Command
@@ -215,12 +215,9 @@ def task_name(task_id: int) -> str | None:
 
 # ----- tasks -----
 def get_task(name: str) -> Task:
-    from scheduler_core.models import Task
+    from scheduler_core.tasks.lookup import find_task
 
-    task = Task.objects.select_related("task_set").filter(name=name).first()
-    if task is None:
-        raise NotFound(f"task {name!r} not found")
-    return task
+    return find_task(name)
 
 
 def _schedule_words(task: Task) -> str:
