@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from scheduler_core.broker import oneshot
 from scheduler_core.broker.connection import check, connect, mask_url, parse_url
 from scheduler_core.conf import reset_config
 from scheduler_core.errors import BrokerUnavailable, ConfigurationError
@@ -140,6 +141,24 @@ def test_unix_and_sentinel_forms() -> None:
     assert parse_url("valkey+sentinel://s1/svc")["db"] == 0
 
 
+def test_cluster_forms() -> None:
+    kw = parse_url("redis+cluster://u:pw@n1:7000,n2,10.0.0.3:7002/0")
+    assert kw["kind"] == "cluster" and kw["db"] == 0 and (kw["username"], kw["password"]) == ("u", "pw")
+    assert kw["nodes"] == [("n1", 7000), ("n2", 6379), ("10.0.0.3", 7002)] and "ssl" not in kw
+    tls = parse_url("rediss+cluster://n1:7000?ssl_cert_reqs=none&ssl_ca_certs=/ca.pem")
+    assert (tls["ssl"], tls["ssl_cert_reqs"], tls["ssl_ca_certs"], tls["nodes"]) == (
+        True, "none", "/ca.pem", [("n1", 7000)]
+    )  # fmt: skip
+    assert parse_url("valkey+cluster://n1")["nodes"] == [("n1", 6379)]
+    assert parse_url("valkeys+cluster://n1:1")["ssl"] is True
+
+
+def test_oneshot_takes_sentinel_and_cluster_urls_but_not_tls() -> None:
+
+    assert oneshot.supported("redis+sentinel://s1/svc") and oneshot.supported("redis+cluster://n1:7000")
+    assert not oneshot.supported("rediss+cluster://n1:7000") and not oneshot.supported("rediss://h/0")
+
+
 @pytest.mark.parametrize(
     ("url", "match"),
     [
@@ -150,6 +169,9 @@ def test_unix_and_sentinel_forms() -> None:
         ("rediss://:hunter2@h/0?ssl_cert_reqs=maybe", "ssl_cert_reqs must be one of"),
         ("redis+sentinel://:hunter2@s1:x/svc", "invalid literal"),
         ("redis+sentinel://:hunter2@s1:26379/", "no sentinel service name"),
+        ("redis+cluster://:hunter2@n1:7000/3", "database 0 only"),
+        ("redis+cluster://:hunter2@n1:x", "invalid literal"),
+        ("redis+cluster://:hunter2@n1,:7001", "empty host"),
     ],
 )
 def test_bad_urls_are_configuration_errors_without_the_password(url: str, match: str) -> None:
@@ -166,6 +188,7 @@ def test_bad_urls_are_configuration_errors_without_the_password(url: str, match:
         ("redis://u:p@ss/w:rd@h/0", "redis://u:***@h/0"),  # unescaped @ / : in the password
         ("rediss://u:pw@h/0?ssl_ca_certs=/a@b.pem", "rediss://u:***@h/0?ssl_ca_certs=/a@b.pem"),
         ("redis+sentinel://:pw@a:1,b:2/svc/0", "redis+sentinel://:***@a:1,b:2/svc/0"),
+        ("rediss+cluster://u:pw@a:1,b:2", "rediss+cluster://u:***@a:1,b:2"),
         ("unix://:pw@/tmp/r.sock?db=1", "unix://:***@/tmp/r.sock?db=1"),
         ("redis://user@h/0", "redis://user@h/0"),
         ("redis://h/0", "redis://h/0"),

@@ -81,7 +81,7 @@ class Cluster:
         return "\n".join(p.read_text() for p in sorted(self.tmp.glob("sched*.log")))
 
     def lock_pid(self) -> int | None:
-        token = self.r.get(f"{self.prefix}:scheduler:lock")
+        token = self.r.get(f"{self.prefix}:{{{self.prefix}}}:scheduler:lock")
         return int(token.split(":")[1]) if token else None
 
     def queued(self) -> list[dict[str, str]]:

@@ -1,6 +1,6 @@
 """The database is the source of truth: a broker that lost its data is refilled from the DB.
 
-Each broker carries a marker key, `<prefix>:scheduler:epoch`, set once the scheduler has planned
+Each broker carries a marker key, `<prefix>:{<prefix>}:scheduler:epoch`, set once the scheduler has planned
 into it. A missing marker means the broker is new, was flushed, or failed over to an empty
 replica: every enabled task's pending occurrences (those planned, i.e. before `next_run_at`, or
 all remaining ones when it is empty; and not yet run, i.e. after `last_run_at`) are enqueued again

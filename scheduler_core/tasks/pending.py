@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from scheduler_core.broker.scripts import queue_call
+
 if TYPE_CHECKING:
     from scheduler_core.queues.queue import Queue
 
@@ -63,9 +65,10 @@ def unschedule(queue: Queue, job_ids: list[str]) -> int:
     """Take these jobs back if they are still scheduled; returns how many were."""
     if not job_ids:
         return 0
+
     script = queue.connection.register_script(_UNSCHEDULE)
     # Batches of 500 ids keep each script call short; one pipeline sends them all in one round trip.
     pipe = queue.connection.pipeline(transaction=False)
     for i in range(0, len(job_ids), 500):
-        script(keys=[queue.keys.scheduled], args=[queue.keys.job_prefix, *job_ids[i : i + 500]], client=pipe)
+        queue_call(pipe, script, [queue.keys.scheduled], [queue.keys.job_prefix, *job_ids[i : i + 500]])
     return sum(int(n) for n in pipe.execute())

@@ -29,6 +29,7 @@ from django.db import connections, router, transaction
 from django.db.models.signals import post_delete, post_init, post_save
 from django.utils import timezone
 
+from scheduler_core.broker.channels import publish
 from scheduler_core.broker.connection import get_client
 from scheduler_core.broker.keys import GlobalKeys
 from scheduler_core.conf import get_config
@@ -150,10 +151,10 @@ def _restart(rows: dict[int, dict[str, Any]], updates: dict[int, datetime | None
 
 def wake(config: Any = None) -> None:
     """Tell a running scheduler to plan now (pub/sub; nobody listening is fine)."""
+
     config = config or get_config()
-    get_client(config.broker_url, config.connect_timeout).publish(
-        GlobalKeys(config.key_prefix).scheduler_wake, "1"
-    )
+    client = get_client(config.broker_url, config.connect_timeout)
+    publish(client, GlobalKeys(config.key_prefix).scheduler_wake, "1")
 
 
 # ----- ORM signals: saves and deletes outside the admin / apply also take effect -----

@@ -54,6 +54,7 @@ class Heartbeat:
         self.client = client
         self.keys = GlobalKeys(config.key_prefix)
         self.record_ttl = max(int(config.lease_ttl * 2), 60)
+        self.identity: dict[Any, Any] = {}  # the record's fields that beats do not rewrite
         self.server_clock = server_clock  # a live worker: promotions read the broker's clock
 
     def register(self, now: float, concurrency: int) -> None:
@@ -65,13 +66,16 @@ class Heartbeat:
                 raise Conflict(f"a worker named {self.name!r} is already running (choose another --name)")
             log.info("worker %s: its previous process on this host is gone: taking over", self.name,
                      extra={"worker": self.name})  # fmt: skip
+        self.identity = {
+            "name": self.name, "host": socket.gethostname(), "pid": os.getpid(),
+            "queues": dumps([q.name for q in self.queues], "queues"), "started_at": repr(now),
+            "concurrency": concurrency,
+        }  # fmt: skip
         pipe = self.client.pipeline(transaction=True)
         pipe.delete(k.worker(self.name))
         pipe.hset(k.worker(self.name), mapping={
-            "name": self.name, "host": socket.gethostname(), "pid": os.getpid(),
-            "queues": dumps([q.name for q in self.queues], "queues"), "state": "idle", "current_jobs": "[]",
-            "jobs_done": 0, "jobs_failed": 0, "started_at": repr(now), "last_heartbeat": repr(now),
-            "concurrency": concurrency,
+            **self.identity, "state": "idle", "current_jobs": "[]", "jobs_done": 0, "jobs_failed": 0,
+            "last_heartbeat": repr(now),
         })  # fmt: skip
         pipe.expire(k.worker(self.name), self.record_ttl)
         pipe.zadd(k.workers, {self.name: now})
@@ -105,7 +109,7 @@ class Heartbeat:
         pipe.zadd(k.workers, {self.name: now})
         pipe.zrangebyscore(k.workers, "-inf", f"({live_since(self.config, now)}")
         try:
-            dead: list[str] = pipe.execute()[-1]
+            added, *_, dead = pipe.execute()
         except Exception as exc:
             if not is_out_of_memory(exc):
                 raise
@@ -114,6 +118,10 @@ class Heartbeat:
 
             scripts_for(self.client).rescore(keys=[k.workers], args=[repr(now), self.name])
             raise out_of_memory() from None
+        if added and self.identity:
+            # the record was gone: taken for dead by another worker while this one could not
+            # reach the broker (e.g. through a failover): write the rest of it again
+            self.client.hset(k.worker(self.name), mapping=self.identity)
         if dead:
             pipe = self.client.pipeline(transaction=False)
             for name in dead:
