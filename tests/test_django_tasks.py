@@ -69,6 +69,26 @@ def test_enqueue_writes_a_taskctl_job() -> None:
     assert dtasks.add.get_result(result.id) == result  # the stored record reads back the same
 
 
+def test_enqueue_sends_task_enqueued(caplog: pytest.LogCaptureFixture) -> None:
+    from scheduler_core.backend.compat import signals
+
+    seen: list[Any] = []
+
+    def receiver(sender: Any, task_result: Any, **kwargs: Any) -> None:
+        seen.append(task_result)
+
+    signals.task_enqueued.connect(receiver)
+    try:
+        result = dtasks.noop.enqueue()
+    finally:
+        signals.task_enqueued.disconnect(receiver)
+    assert seen == [result]
+    # Django's own receiver logs it at DEBUG on "django.tasks" (skipped only when nothing listens)
+    with caplog.at_level("DEBUG", logger=signals.logger.name):
+        logged = dtasks.noop.enqueue()
+    assert any("enqueued" in r.getMessage() and logged.id in r.getMessage() for r in caplog.records)
+
+
 def test_aenqueue_and_aget_result() -> None:
     async def go() -> tuple[Any, Any]:
         result = await dtasks.add_async.aenqueue(2, 2)
