@@ -17,8 +17,10 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.staticfiles",  # the admin's CSS and JS for the browser tests' live server
     "scheduler_core",
 ]
+STATIC_URL = "static/"
 # Django 6.0+ has django.tasks; on 5.2 TaskctlBackend runs on the backport, an app there. Looked
 # for on disk: importing django here would load it into broker-only commands (test_startup_broker).
 _django = importlib.util.find_spec("django")
@@ -48,6 +50,7 @@ for _env, _key in (
     ("TASKCTL_HEARTBEAT_INTERVAL", "HEARTBEAT_INTERVAL"),
     ("TASKCTL_SCHEDULER_LOCK_TTL", "SCHEDULER_LOCK_TTL"),
     ("TASKCTL_SCHEDULER_INTERVAL", "SCHEDULER_INTERVAL"),
+    ("TASKCTL_MAX_RESULT_BYTES", "MAX_RESULT_BYTES"),
 ):
     if os.environ.get(_env):
         SCHEDULER[_key] = os.environ[_env]

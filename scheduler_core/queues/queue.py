@@ -17,9 +17,18 @@ from functools import cache, cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from scheduler_core.broker.keys import REGISTRIES, TERMINAL, QueueKeys
-from scheduler_core.callables import check_allowed, dotted_path
+from scheduler_core.callables import dotted_path, resolve
 from scheduler_core.conf import SchedulerConfig, get_config
-from scheduler_core.errors import InvalidInput, NotFound, NotSerializable, UsageError
+from scheduler_core.errors import (
+    OOM_HINT,
+    EnqueueIncomplete,
+    InvalidInput,
+    NotFound,
+    NotSerializable,
+    UsageError,
+    is_out_of_memory,
+    out_of_memory,
+)
 from scheduler_core.gcpause import gc_paused
 from scheduler_core.jobs.record import Job, JobStatus, Retry, dumps
 
@@ -124,7 +133,12 @@ class Queue:
         argv = _Argv(k.job_prefix)
         job = self._prepare(call, time.time() if now is None else now, argv)
         # Straight EVALSHA: a pipeline would add a SCRIPT EXISTS round trip to every call.
-        self.scripts.enqueue(keys=[k.queued, k.scheduled, k.signal], args=argv)
+        try:
+            self.scripts.enqueue(keys=[k.queued, k.scheduled, k.signal], args=argv)
+        except Exception as exc:
+            if is_out_of_memory(exc):
+                raise out_of_memory() from None
+            raise
         return job
 
     def enqueue_many(self, calls: Iterable[JobCall], *, now: float | None = None) -> list[Job]:
@@ -132,7 +146,11 @@ class Queue:
 
         Every call is validated and encoded before anything is sent, so a bad one (not JSON, not
         a dotted path, not allowed) writes nothing. Each round trip is then sent from a helper
-        thread while the next one is packed, so Redis works while Python packs."""
+        thread while the next one is packed, so Redis works while Python packs.
+
+        A broker at its memory limit refuses whole batches (a script that has not written yet is
+        refused; one that has, completes): the first refusal stops the sending and raises
+        EnqueueIncomplete, which carries the ids of the jobs that were written."""
         t = time.time() if now is None else now
         k = self.keys
         jobs: list[Job] = []
@@ -146,31 +164,44 @@ class Queue:
                     argv = _Argv(k.job_prefix)
             if len(argv) > 1:
                 batches.append(argv)
-            self._send(batches)
+            refused = self._send(batches)
+        if refused is not None:
+            ok_jobs = (jobs[b * _BATCH : (b + 1) * _BATCH] for b, ok in enumerate(refused) if ok)
+            written = [j.id for batch in ok_jobs for j in batch]
+            raise EnqueueIncomplete(
+                f"broker out of memory: {len(written)} of {len(jobs)} jobs were enqueued (their ids "
+                f"are on the error), the others were not written ({OOM_HINT})",
+                written,
+                len(jobs),
+            )
         return jobs
 
-    def _send(self, batches: list[_Argv]) -> None:
+    def _send(self, batches: list[_Argv]) -> list[bool] | None:
+        """Send the batches; None when all were written, else which ones were (after a refusal
+        for lack of memory, nothing more is sent)."""
         k = self.keys
         keys = [k.queued, k.scheduled, k.signal]
         script = self.scripts.enqueue
-        in_flight: Future[Any] | None = None
+        written: list[bool] = []
+        in_flight: Future[list[Any]] | None = None
         for start in range(0, len(batches), _BATCHES_PER_ROUND_TRIP):
             pipe = self.connection.pipeline(transaction=False)
             for batch in batches[start : start + _BATCHES_PER_ROUND_TRIP]:
                 script(keys=keys, args=batch, client=pipe)
-            if in_flight is not None:
-                in_flight.result()
-            in_flight = _sender().submit(pipe.execute)
-        if in_flight is not None:
-            in_flight.result()
+            if in_flight is not None and not _check_batches(in_flight.result(), written):
+                return written + [False] * (len(batches) - len(written))
+            in_flight = _sender().submit(pipe.execute, raise_on_error=False)
+        if in_flight is not None and not _check_batches(in_flight.result(), written):
+            return written + [False] * (len(batches) - len(written))
+        return None
 
     def _prepare(self, call: JobCall, now: float, argv: _Argv) -> Job:
         """Validate one call, append its script arguments to `argv`, and return its Job."""
         path = call.func if isinstance(call.func, str) else dotted_path(call.func)
         if "." not in path:
             raise InvalidInput(f"callable {path!r} is not a dotted path")
-        if self.config.allowed_callables:
-            check_allowed(path, self.config.allowed_callables)
+        if self.config.allowed_callables:  # the same check as validate and run time
+            resolve(path, self.config.allowed_callables)
         due = now if call.at is None else _epoch(call.at)
         scheduled = due > now
         job_id = call.job_id or os.urandom(16).hex()
@@ -267,11 +298,21 @@ class Queue:
         pipe = self.connection.pipeline(transaction=False)
         for job_id in ids:
             pipe.hgetall(self.keys.job(job_id))
-        return [Job.from_fields(i, self.name, h) for i, h in zip(ids, pipe.execute(), strict=True) if h]
+        replies = pipe.execute(raise_on_error=False)
+        return [self._job(i, h) for i, h in zip(ids, replies, strict=True) if h]
 
     def fetch_job(self, job_id: str) -> Job | None:
-        h = cast("dict[str, str]", self.connection.hgetall(self.keys.job(job_id)))
-        return Job.from_fields(job_id, self.name, h) if h else None
+        found = self.fetch_many([job_id])
+        return found[0] if found else None
+
+    def _job(self, job_id: str, reply: Any) -> Job:
+        import redis
+
+        if isinstance(reply, redis.ResponseError):  # WRONGTYPE: the key is not a hash at all
+            return Job.corrupt_record(job_id, self.name, {}, f"the record is not a hash ({reply})")
+        if isinstance(reply, Exception):
+            raise reply
+        return Job.from_fields(job_id, self.name, reply)
 
     def ids_starting_with(self, prefix: str, *, most: int = 2) -> list[str]:
         """Up to `most` job ids that start with `prefix` (a SCAN of this queue's job keys: for an
@@ -301,15 +342,31 @@ class Queue:
 
     # ----- operator moves -----
     def promote_due(
-        self, *, now: float | None = None, limit: int = 1000, hold_tasks_before: float | None = None
+        self,
+        *,
+        now: float | None = None,
+        limit: int = 1000,
+        hold_tasks_before: float | None = None,
+        hold_late_by: float | None = None,
+        hold_from: float | None = None,
     ) -> int:
         """Move due scheduled jobs to queued, in batches of `limit`; returns how many moved.
-        `hold_tasks_before`: leave task occurrences due before then to the scheduler (missed runs)."""
-        t = time.time() if now is None else now
+        `now`: None reads the broker's clock inside the script, when it runs (see promote.lua).
+        `hold_tasks_before` (or `hold_late_by` seconds before that clock): leave task occurrences
+        due before then to the scheduler (missed runs: their misfire policy); with `hold_from`,
+        only those due since then."""
         k = self.keys
-        args: list[Any] = [repr(t), limit, k.job_prefix]
+        args: list[Any] = ["" if now is None else repr(now), limit, k.job_prefix]
         if hold_tasks_before is not None:
             args.append(repr(hold_tasks_before))
+        elif hold_late_by is not None:
+            args += ["", repr(hold_late_by)]
+        if hold_from is not None:
+            if len(args) == 3:
+                args.append("")
+            if len(args) == 4:
+                args.append("")
+            args.append(repr(hold_from))
         total = 0
         while True:
             moved, more = self.scripts.promote(keys=[k.scheduled, k.queued, k.signal], args=args)
@@ -387,6 +444,19 @@ class Queue:
         for name in TERMINAL:
             pipe.zremrangebyscore(self.keys.registry(name), "-inf", t)
         return int(sum(pipe.execute()))
+
+
+def _check_batches(replies: list[Any], written: list[bool]) -> bool:
+    """Append each batch's fate to `written`; False after a refusal for lack of memory. Any
+    other error is raised as it is."""
+    ok = True
+    for reply in replies:
+        if isinstance(reply, Exception):
+            if not is_out_of_memory(reply):
+                raise reply
+            ok = False
+        written.append(not isinstance(reply, Exception))
+    return ok
 
 
 @cache

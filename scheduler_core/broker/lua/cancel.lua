@@ -7,18 +7,11 @@
 if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 and redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then
   return 0
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[2])  -- expired entries leave on the way
-local ttl = tonumber(redis.call('HGET', KEYS[4], 'failure_ttl') or ARGV[3]) or tonumber(ARGV[3])
-if ttl == 0 then
+local kind = redis.call('TYPE', KEYS[4]).ok
+if kind ~= 'hash' and kind ~= 'none' then  -- not a job record: cancel the id all the same
   redis.call('DEL', KEYS[4])
-  return 1
+  redis.call('HSET', KEYS[4], 'corrupt', 'the record is a Redis ' .. kind .. ', not a hash')
 end
-redis.call('HSET', KEYS[4], 'status', 'canceled', 'ended_at', ARGV[2])
-if ttl < 0 then
-  redis.call('ZADD', KEYS[3], '+inf', ARGV[1])
-  redis.call('PERSIST', KEYS[4])
-else
-  redis.call('ZADD', KEYS[3], tonumber(ARGV[2]) + ttl, ARGV[1])
-  redis.call('EXPIRE', KEYS[4], ttl)
-end
+local ttl = tonumber(redis.call('HGET', KEYS[4], 'failure_ttl') or ARGV[3]) or tonumber(ARGV[3])
+to_terminal(KEYS[3], KEYS[4], ARGV[1], ARGV[2], ttl, {'status', 'canceled', 'ended_at', ARGV[2]})
 return 1
