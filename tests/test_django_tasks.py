@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +26,7 @@ from scheduler_core.backend.compat import (
     InvalidTask,
     TaskResultDoesNotExist,
     TaskResultStatus,
+    signals,
 )
 from scheduler_core.conf import reset_config
 from scheduler_core.queues.queue import get_queue
@@ -70,7 +75,6 @@ def test_enqueue_writes_a_taskctl_job() -> None:
 
 
 def test_enqueue_sends_task_enqueued(caplog: pytest.LogCaptureFixture) -> None:
-    from scheduler_core.backend.compat import signals
 
     seen: list[Any] = []
 
@@ -90,10 +94,6 @@ def test_enqueue_sends_task_enqueued(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_the_cli_sees_it_like_any_job(key_prefix: str) -> None:
-    import json
-    import os
-    import subprocess
-    import sys
 
     result = dtasks.add.using(priority=5).enqueue(4, b=5)
     env = {**os.environ, "TASKCTL_SETTINGS": "tests.settings", "TASKCTL_KEY_PREFIX": key_prefix}
