@@ -11,7 +11,7 @@ import logging
 import os
 import socket
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from scheduler_core.broker.keys import GlobalKeys
 from scheduler_core.errors import Conflict, is_out_of_memory, out_of_memory
@@ -20,6 +20,7 @@ from scheduler_core.queues import lifecycle
 
 if TYPE_CHECKING:
     import redis
+    from redis.typing import EncodableT, FieldT
 
     from scheduler_core.conf import SchedulerConfig
     from scheduler_core.queues.queue import Queue
@@ -53,6 +54,16 @@ class Heartbeat:
         self.keys = GlobalKeys(config.key_prefix)
         self.record_ttl = max(int(config.lease_ttl * 2), 60)
         self.server_clock = server_clock  # a live worker: promotions read the broker's clock
+        self.started_at = 0.0
+        self.concurrency = 1
+
+    def _identity(self) -> dict[FieldT, EncodableT]:
+        """The record's fields that a heartbeat does not refresh (written at registration)."""
+        return {
+            "name": self.name, "host": socket.gethostname(), "pid": os.getpid(),
+            "queues": dumps([q.name for q in self.queues], "queues"), "started_at": repr(self.started_at),
+            "concurrency": self.concurrency,
+        }  # fmt: skip
 
     def register(self, now: float, concurrency: int) -> None:
         """Write the worker record; Conflict when a live worker already has this name."""
@@ -63,13 +74,12 @@ class Heartbeat:
                 raise Conflict(f"a worker named {self.name!r} is already running (choose another --name)")
             log.info("worker %s: its previous process on this host is gone: taking over", self.name,
                      extra={"worker": self.name})  # fmt: skip
+        self.started_at, self.concurrency = now, concurrency
         pipe = self.client.pipeline(transaction=True)
         pipe.delete(k.worker(self.name))
         pipe.hset(k.worker(self.name), mapping={
-            "name": self.name, "host": socket.gethostname(), "pid": os.getpid(),
-            "queues": dumps([q.name for q in self.queues], "queues"), "state": "idle", "current_jobs": "[]",
-            "jobs_done": 0, "jobs_failed": 0, "started_at": repr(now), "last_heartbeat": repr(now),
-            "concurrency": concurrency,
+            **self._identity(), "state": "idle", "current_jobs": "[]", "jobs_done": 0, "jobs_failed": 0,
+            "last_heartbeat": repr(now),
         })  # fmt: skip
         pipe.expire(k.worker(self.name), self.record_ttl)
         pipe.zadd(k.workers, {self.name: now})
@@ -105,7 +115,7 @@ class Heartbeat:
         pipe.zadd(k.workers, {self.name: now})
         pipe.zrangebyscore(k.workers, "-inf", f"({live_since(self.config, now)}")
         try:
-            dead: list[str] = pipe.execute()[-1]
+            replies = pipe.execute()
         except Exception as exc:
             if not is_out_of_memory(exc):
                 raise
@@ -114,6 +124,14 @@ class Heartbeat:
 
             scripts_for(self.client).rescore(keys=[k.workers], args=[repr(now), self.name])
             raise out_of_memory() from None
+        added, dead = int(replies[0]), cast("list[str]", replies[-1])
+        if added:
+            # the record was gone: a peer took this worker for dead (cut off from the broker for
+            # longer than the lease) and removed it, or it expired. Write it whole again: the
+            # worker rejoins under its own name, with its host, pid and queues.
+            self.client.hset(k.worker(self.name), mapping=self._identity())
+            log.warning("worker %s: its record was gone (taken for dead while out of reach): "
+                        "registered again", self.name, extra={"worker": self.name})  # fmt: skip
         if dead:
             pipe = self.client.pipeline(transaction=False)
             for name in dead:
