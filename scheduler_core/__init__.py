@@ -1,27 +1,44 @@
 """scheduler_core: a database-backed task scheduler for Django on a Redis/Valkey broker.
 
 The public API is imported lazily so that `import scheduler_core` needs neither Django settings
-nor a broker connection.
+nor a broker connection: each name below is loaded from its module on first use. Type checkers
+read the same names from the TYPE_CHECKING block, so `from scheduler_core import get_queue` is
+typed as the function itself.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Job", "Queue", "get_queue", "job"]
+if TYPE_CHECKING:
+    from scheduler_core.jobs.decorator import job
+    from scheduler_core.jobs.record import Job, JobStatus, Retry
+    from scheduler_core.queues.queue import JobCall, Queue, find_job, get_queue
+
+__all__ = ["Job", "JobCall", "JobStatus", "Queue", "Retry", "find_job", "get_queue", "job"]
+
+# public name -> the module that defines it
+_HOME = {
+    "Job": "scheduler_core.jobs.record",
+    "JobStatus": "scheduler_core.jobs.record",
+    "Retry": "scheduler_core.jobs.record",
+    "job": "scheduler_core.jobs.decorator",
+    "JobCall": "scheduler_core.queues.queue",
+    "Queue": "scheduler_core.queues.queue",
+    "find_job": "scheduler_core.queues.queue",
+    "get_queue": "scheduler_core.queues.queue",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("get_queue", "Queue"):
-        from scheduler_core.queues import queue as queues
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'scheduler_core' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
 
-        return getattr(queues, name)
-    if name == "job":
-        from scheduler_core.jobs.decorator import job
 
-        return job
-    if name == "Job":
-        from scheduler_core.jobs.record import Job
-
-        return Job
-    raise AttributeError(name)
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

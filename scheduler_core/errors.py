@@ -1,10 +1,12 @@
-"""One error tree for the whole project. Each class carries the CLI exit code (DESIGN §2.3).
+"""One error tree for the whole project. Each class carries the CLI exit code (docs/exit-codes.md).
 
 Expected failures raise one of these with a one-line message; the CLI prints the line and exits
 with ``exit_code``. Anything else is a bug (exit 70).
 """
 
 from __future__ import annotations
+
+import sys
 
 
 class TaskctlError(Exception):
@@ -115,8 +117,6 @@ def from_service_error(exc: BaseException) -> TaskctlError | None:
     """The project error for a database or broker exception that escaped a command, else None.
 
     Looks only at modules already imported, so that it costs nothing where they are not used."""
-    import sys
-
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     django_db = sys.modules.get("django.db")
     if django_db is not None and isinstance(exc, django_db.DatabaseError):
@@ -143,8 +143,6 @@ _OOM_REPLY = "OOM command not allowed"  # Redis / Valkey's reply, also inside a 
 def is_out_of_memory(exc: BaseException) -> bool:
     """True for the broker's out-of-memory refusal (redis-py's OutOfMemoryError, or that reply
     wrapped in a script error by older servers)."""
-    import sys
-
     redis = sys.modules.get("redis")
     if redis is None or not isinstance(exc, redis.ResponseError):
         return False

@@ -241,13 +241,6 @@ class Job:
             corrupt=reason[:500],
         )
 
-    @classmethod
-    def fetch(cls, job_id: str, queue: str | None = None) -> Job:
-        """Load a job by id, from `queue` or else from any configured queue; NotFound if none has it."""
-        from scheduler_core.queues.queue import find_job
-
-        return find_job(job_id, queue)
-
     def to_dict(self) -> dict[str, Any]:
         """Plain data for output (times as datetimes; render turns them into ISO-8601 UTC)."""
         return {

@@ -1,14 +1,12 @@
 """Operator actions on one task by name: enable, disable, delete.
 
 Each is one DB transaction; the broker hears of it only after the commit, through Task's
-signals and `planning.tasks_changed` (so a rolled-back change never reaches the broker).
+signals and `replan.tasks_changed` (so a rolled-back change never reaches the broker).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from scheduler_core.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -26,12 +24,10 @@ def set_enabled(name: str, enabled: bool) -> TaskChange:
     from django.db import transaction
 
     from scheduler_core.errors import InvalidTask
-    from scheduler_core.models import Task
+    from scheduler_core.tasks.lookup import find_task
 
     with transaction.atomic():
-        task = Task.objects.select_for_update().filter(name=name).first()
-        if task is None:
-            raise NotFound(f"task {name!r} not found")
+        task = find_task(name, for_update=True)
         set_name = task.task_set.name if task.task_set_id is not None else None  # type: ignore[union-attr]
         if task.enabled == enabled:
             return TaskChange(name, False, set_name)
@@ -51,12 +47,10 @@ def delete_task(name: str) -> TaskChange:
     `set_name` tells the caller that a manifest set owned it: that set's next apply re-creates it."""
     from django.db import transaction
 
-    from scheduler_core.models import Task
+    from scheduler_core.tasks.lookup import find_task
 
     with transaction.atomic():
-        task = Task.objects.select_for_update().filter(name=name).first()
-        if task is None:
-            raise NotFound(f"task {name!r} not found")
+        task = find_task(name, for_update=True)
         set_name = task.task_set.name if task.task_set_id is not None else None  # type: ignore[union-attr]
         task.delete()  # Task's post_delete signal removes its pending job after the commit
     return TaskChange(name, True, set_name)

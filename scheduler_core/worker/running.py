@@ -14,6 +14,7 @@ from typing import Any
 
 from scheduler_core.callables import resolve
 from scheduler_core.jobs.record import Job, JobStatus, dumps
+from scheduler_core.tasks.runs import record_or_defer
 from scheduler_core.worker import timeouts
 from scheduler_core.worker.current import running_job
 
@@ -153,8 +154,6 @@ def run_callback(work: AfterWork, callables: Callables, callback_timeout: float)
 
 
 def record_task_run(work: AfterWork) -> None:
-    from scheduler_core.tasks.runs import record_or_defer
-
     job = work.job
     assert job.task_id is not None
     try:  # a database outage defers the bookkeeping to the scheduler (runs.py): nothing is lost
