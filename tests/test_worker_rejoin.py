@@ -37,12 +37,3 @@ def test_a_worker_removed_as_dead_is_registered_whole_again_by_its_next_beat(cap
     }  # fmt: skip
     assert near.client.ttl(near.keys.worker("far")) > 0
     assert "far: its record was gone" in caplog.text
-
-
-def test_an_ordinary_beat_writes_only_what_changes(caplog) -> None:
-    hb = _heartbeat("steady")
-    hb.register(T, 2)
-    hb.beat(T + 1, "idle", [], 0, 0)
-    hb.beat(T + 2, "idle", [], 1, 0)
-    assert "record was gone" not in caplog.text
-    assert hb.client.hget(hb.keys.worker("steady"), "started_at") == repr(T)

@@ -15,16 +15,16 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from scheduler_core.conf import reset_config
 from tests.private_redis import PrivateRedis
+from tests.processes import REPO, wait_for
 
-REPO = Path(__file__).resolve().parents[2]
 IP = shutil.which("ip")
 LEASE_TTL = 3.0
 TIMINGS = {"TASKCTL_LEASE_TTL": str(LEASE_TTL), "TASKCTL_HEARTBEAT_INTERVAL": "0.5"}
@@ -37,20 +37,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("partition") is not None and not chosen:
             item.add_marker(skip)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    end = time.time() + timeout
-    while True:
-        try:
-            value = predicate()
-        except Exception:  # the broker may be out of reach: keep looking
-            value = None
-        if value:
-            return value
-        if time.time() > end:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def _ip(*args: str) -> None:
@@ -126,8 +112,6 @@ class Partition:
         self.logs: dict[int, Path] = {}
 
     def start(self) -> None:
-        from scheduler_core.conf import reset_config
-
         self.ns.create()
         # the later --bind wins: loopback for the test and the host-side worker, the veth for the other
         self.server = PrivateRedis("--bind", "127.0.0.1", self.ns.host_addr, "--protected-mode", "no")

@@ -13,7 +13,8 @@ import pytest
 from scheduler_core.jobs.record import Job, JobStatus, Retry
 from scheduler_core.queues.queue import JobCall, get_queue
 from scheduler_core.worker import control
-from tests.partition.conftest import LEASE_TTL, Partition, wait_for
+from tests.partition.conftest import LEASE_TTL, Partition
+from tests.processes import wait_for
 
 pytestmark = [pytest.mark.partition, pytest.mark.process, pytest.mark.slow]
 
