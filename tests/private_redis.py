@@ -12,6 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,3 +98,29 @@ class PrivateRedis:
                 self._signal(signal.SIGCONT)
             self.shutdown()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def serving(settings: object, server: PrivateRedis) -> Iterator[PrivateRedis]:
+    """`server` as the test's broker (SCHEDULER["BROKER_URL"]) for the block; stopped after it."""
+    from scheduler_core.conf import reset_config  # noqa: PLC0415  # settings are the test's by then
+
+    conf = dict(settings.SCHEDULER)  # type: ignore[attr-defined]
+    conf["BROKER_URL"] = server.url
+    settings.SCHEDULER = conf  # type: ignore[attr-defined]
+    reset_config()
+    try:
+        yield server
+    finally:
+        reset_config()
+        server.stop()
+
+
+def fill_up(server: PrivateRedis) -> None:
+    """Put the server over its limit for good: 2 MB of ballast, then a 1 MB limit."""
+    c = server.client()
+    c.config_set("maxmemory", 0)
+    for i in range(20):
+        c.set(f"ballast:{i}", "x" * 100_000)
+    c.config_set("maxmemory", "1mb")
+    c.close()

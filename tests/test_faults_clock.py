@@ -9,23 +9,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from scheduler_core.conf import reset_config
 from scheduler_core.queues.queue import JobCall, get_queue
-from tests.private_redis import SERVER, PrivateRedis
+from tests.private_redis import SERVER, PrivateRedis, serving
 
 pytestmark = pytest.mark.skipif(SERVER is None, reason="no redis-server binary on PATH")
 
 
 @pytest.fixture
 def broker(settings: object, key_prefix: str) -> Iterator[PrivateRedis]:
-    server = PrivateRedis()
-    conf = dict(settings.SCHEDULER)  # type: ignore[attr-defined]
-    conf["BROKER_URL"] = server.url
-    settings.SCHEDULER = conf  # type: ignore[attr-defined]
-    reset_config()
-    yield server
-    reset_config()
-    server.stop()
+    with serving(settings, PrivateRedis()) as server:
+        yield server
 
 
 def test_a_promotion_held_up_by_a_paused_broker_uses_the_time_it_runs(broker: PrivateRedis) -> None:

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from scheduler_core.conf import reset_config
 from scheduler_core.errors import BrokerOutOfMemory, EnqueueIncomplete
 from scheduler_core.queues.queue import JobCall, get_queue
-from tests.private_redis import SERVER, PrivateRedis
+from tests.private_redis import SERVER, PrivateRedis, fill_up, serving
 
 pytestmark = pytest.mark.skipif(SERVER is None, reason="no redis-server binary on PATH")
 REPO = Path(__file__).resolve().parent.parent
@@ -24,24 +23,8 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def full_redis(settings: object, key_prefix: str) -> Iterator[PrivateRedis]:
     """A private server with a small memory limit, used as the test's broker."""
-    server = PrivateRedis("--maxmemory", "4mb", "--maxmemory-policy", "noeviction")
-    conf = dict(settings.SCHEDULER)  # type: ignore[attr-defined]
-    conf["BROKER_URL"] = server.url
-    settings.SCHEDULER = conf  # type: ignore[attr-defined]
-    reset_config()
-    yield server
-    reset_config()
-    server.stop()
-
-
-def fill_up(server: PrivateRedis) -> None:
-    """Put the server over its limit for good: 2 MB of ballast, then a 1 MB limit."""
-    c = server.client()
-    c.config_set("maxmemory", 0)
-    for i in range(20):
-        c.set(f"ballast:{i}", "x" * 100_000)
-    c.config_set("maxmemory", "1mb")
-    c.close()
+    with serving(settings, PrivateRedis("--maxmemory", "4mb", "--maxmemory-policy", "noeviction")) as server:
+        yield server
 
 
 def test_enqueue_many_reports_exactly_what_it_wrote(full_redis: PrivateRedis) -> None:

@@ -12,15 +12,14 @@ from collections.abc import Iterator
 import pytest
 
 from scheduler_core.broker.connection import get_client
-from scheduler_core.conf import get_config, reset_config
+from scheduler_core.conf import get_config
 from scheduler_core.errors import BrokerOutOfMemory, Conflict
 from scheduler_core.jobs.record import JobStatus
 from scheduler_core.queues import lifecycle
 from scheduler_core.queues.lifecycle import Outcome
 from scheduler_core.queues.queue import JobCall, get_queue
 from scheduler_core.worker.heartbeat import Heartbeat
-from tests.private_redis import SERVER, PrivateRedis
-from tests.test_faults_oom import fill_up
+from tests.private_redis import SERVER, PrivateRedis, fill_up, serving
 
 T = 1_800_000_000.0
 
@@ -35,14 +34,8 @@ def private_broker(settings: object, key_prefix: str) -> Iterator[PrivateRedis]:
     if SERVER is None:
         pytest.skip("no redis-server binary on PATH")
 
-    server = PrivateRedis("--maxmemory-policy", "noeviction")
-    conf = dict(settings.SCHEDULER)  # type: ignore[attr-defined]
-    conf["BROKER_URL"] = server.url
-    settings.SCHEDULER = conf  # type: ignore[attr-defined]
-    reset_config()
-    yield server
-    reset_config()
-    server.stop()
+    with serving(settings, PrivateRedis("--maxmemory-policy", "noeviction")) as server:
+        yield server
 
 
 def test_a_full_broker_keeps_leases_and_the_worker_alive(private_broker: PrivateRedis) -> None:
