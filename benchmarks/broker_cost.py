@@ -72,7 +72,7 @@ def main() -> None:
     p.add_argument("--idle-seconds", type=float, default=10.0)
     args = p.parse_args()
     tmp = tempfile.mkdtemp(prefix="taskctl-cost-")
-    server, url = start_redis(tmp)
+    url, stop_redis = start_redis()
     env = dict(os.environ)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.update(
@@ -119,8 +119,7 @@ def main() -> None:
         }
         print(json.dumps(results))
     finally:
-        server.terminate()
-        server.wait()
+        stop_redis()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

