@@ -4,7 +4,7 @@ attribute traversal (the ALLOWED_CALLABLES tests allow this module and nothing e
 from __future__ import annotations
 
 import os  # noqa: F401  (reachable as tests.hostile.myjobs.os: what the guard must refuse)
-from pathlib import Path  # noqa: F401  (a class defined elsewhere, reachable through this module)
+from json import JSONDecoder  # noqa: F401  (a class defined elsewhere, reachable through this module)
 
 
 def ok() -> str:
