@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Job", "Queue", "get_queue", "job"]
+__all__ = ["Job", "JobFailed", "Queue", "get_current_job", "get_queue", "job"]
 
 
 def __getattr__(name: str) -> Any:
@@ -20,6 +20,14 @@ def __getattr__(name: str) -> Any:
         from scheduler_core.jobs.decorator import job
 
         return job
+    if name == "get_current_job":
+        from scheduler_core.jobs.current import get_current_job
+
+        return get_current_job
+    if name == "JobFailed":
+        from scheduler_core.errors import JobFailed
+
+        return JobFailed
     if name == "Job":
         from scheduler_core.jobs.record import Job
 

@@ -6,6 +6,13 @@ with ``exit_code``. Anything else is a bug (exit 70).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from scheduler_core.jobs.record import Job
+
 
 class TaskctlError(Exception):
     """Base of every expected failure."""
@@ -67,6 +74,20 @@ class ConfigurationError(TaskctlError):
     exit_code = 78
 
 
+class JobFailed(TaskctlError):
+    """`Job.wait()` on a job that failed, was stopped or was canceled: carries the job and its error."""
+
+    exit_code = 1
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.exc_type = job.exc_type
+        self.exc_message = job.exc_message
+        self.traceback = job.traceback
+        error = f": {job.exc_type}: {job.exc_message}" if job.exc_type else ""
+        super().__init__(f"job {job.id} {job.status.value}{error}")
+
+
 class Interrupted(TaskctlError):
     """Ctrl-C."""
 
@@ -98,3 +119,43 @@ def from_service_error(exc: BaseException) -> TaskctlError | None:
     if redis is not None and isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
         return BrokerUnavailable(f"broker unreachable: {first}")
     return None
+
+
+def broker_error(exc: BaseException, url: str) -> BrokerUnavailable | None:
+    """BrokerUnavailable naming the (masked) broker URL for a redis-py connection or timeout
+    error, else None. The Python API raises this, as the CLI's commands do (exit 69)."""
+    import sys
+
+    redis = sys.modules.get("redis")
+    if redis is None or not isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+        return None
+    from scheduler_core.broker.connection import mask_url
+
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return BrokerUnavailable(f"broker {mask_url(url)} unreachable: {first}")
+
+
+class _HasBroker(Protocol):
+    broker_url: str
+
+
+_S = TypeVar("_S", bound=_HasBroker)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def raises_broker_unavailable(method: Callable[Concatenate[_S, _P], _R]) -> Callable[Concatenate[_S, _P], _R]:
+    """Decorate a public method of an object with a `broker_url`: a redis-py connection or
+    timeout error leaves it as BrokerUnavailable (its `__cause__` is the redis-py error)."""
+
+    @wraps(method)
+    def wrapper(self: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            err = broker_error(exc, self.broker_url)
+            if err is None:
+                raise
+            raise err from exc
+
+    return wrapper

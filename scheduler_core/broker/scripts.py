@@ -23,6 +23,8 @@ NAMES = (
     "reap",
     "clear",
     "snapshot",
+    "watch",
+    "meta",
 )
 
 
@@ -46,6 +48,8 @@ class Scripts:
         self.reap: Script = client.register_script(source("reap"))
         self.clear: Script = client.register_script(source("clear"))
         self.snapshot: Script = client.register_script(source("snapshot"))
+        self.watch: Script = client.register_script(source("watch"))
+        self.meta: Script = client.register_script(source("meta"))
 
 
 # Keyed by the client object itself (weakly), not by id(): an id can be reused by a new client

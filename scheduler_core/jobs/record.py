@@ -7,7 +7,7 @@ epoch seconds (floats) in the hash and aware UTC datetimes in the Python API.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -25,6 +25,9 @@ class JobStatus(str, Enum):  # noqa: UP042 (str() of a member must stay as it is
     FAILED = "failed"
     STOPPED = "stopped"  # ended by a stop command; kept in the failed registry
     CANCELED = "canceled"
+
+
+TERMINAL_STATUSES = frozenset({JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,9 @@ class Job:
     backoff: list[int] = field(default_factory=list)
     attempt: int = 1
     meta: dict[str, Any] = field(default_factory=dict)
+    # where the job lives: "" in the broker; "eager": run in the caller (SCHEDULER["EAGER"]), the
+    # record is this object; "on_commit": not sent yet, waiting for its transaction to commit
+    delivery: str = field(default="", repr=False, compare=False)
 
     @classmethod
     def from_fields(cls, job_id: str, queue: str, h: dict[str, str]) -> Job:
@@ -154,7 +160,8 @@ class Job:
             retries_left=_int(h.get("retries_left")),
             backoff=spec.get("backoff", []),
             attempt=_int(h.get("attempt"), 1),
-            meta=spec.get("meta", {}),
+            # `save_meta` writes its own field; the spec's copy is the enqueue-time meta
+            meta=loads(h["meta"]) if h.get("meta") else spec.get("meta", {}),
         )
 
     @classmethod
@@ -163,6 +170,42 @@ class Job:
         from scheduler_core.queues.queue import find_job
 
         return find_job(job_id, queue)
+
+    # ----- talking to the broker about this job -----
+    def save_meta(self) -> None:
+        """Write `meta` to the broker's record, touching no other field (progress reports: a
+        caller's `refresh()` or `jobs show` sees it while the job runs)."""
+        if self.delivery == "":
+            from scheduler_core.queues.queue import get_queue
+
+            get_queue(self.queue).save_meta(self.id, self.meta)
+
+    def refresh(self) -> Job:
+        """Re-read the record from the broker into this object (NotFound once it is gone)."""
+        if self.delivery == "":
+            from scheduler_core.queues.queue import get_queue
+
+            fresh = get_queue(self.queue).fetch_job(self.id)
+            if fresh is None:
+                from scheduler_core.errors import NotFound
+
+                raise NotFound(f"job {self.id!r} not found in queue {self.queue!r}")
+            for f in fields(self):
+                if f.name != "delivery":
+                    setattr(self, f.name, getattr(fresh, f.name))
+        return self
+
+    def wait(self, timeout: float | None = None) -> Any:
+        """Block until the job ended; return its result. JobFailed if it failed (was stopped or
+        canceled), TimeoutError after `timeout` seconds (None: no limit). The broker wakes the
+        caller (no polling); the record is refreshed into this object."""
+        from scheduler_core.jobs.waiting import wait
+
+        return wait(self, timeout)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for output (times as datetimes; render turns them into ISO-8601 UTC)."""

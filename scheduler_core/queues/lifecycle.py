@@ -93,11 +93,11 @@ def complete(
     t = time.time() if now is None else now
     k = queue.keys
     ttl = job.result_ttl if outcome.status is JobStatus.FINISHED else job.failure_ttl
-    fields: list[Any] = ["status", outcome.status.value, "ended_at", repr(t)]
+    fields: list[Any] = ["status", outcome.status.value, "ended_at", repr(t)]  # status first: finish.lua
     for key, value in outcome.fields.items():
         fields += [key, value]
     out = queue.scripts.finish(
-        keys=[k.active, k.registry(outcome.registry), k.job(job.id), k.queued, k.signal],
+        keys=[k.active, k.registry(outcome.registry), k.job(job.id), k.queued, k.signal, k.done(job.id)],
         args=[
             job.id, repr(t), ttl, "1" if claim_next else "0", repr(t + queue.config.lease_ttl),
             worker, k.job_prefix, run_of(job), *fields,
@@ -142,6 +142,6 @@ def reap(queue: Queue, *, now: float | None = None, limit: int = 500) -> list[tu
     k = queue.keys
     out = queue.scripts.reap(
         keys=[k.active, k.failed, k.queued, k.signal],
-        args=[repr(t), limit, k.job_prefix, queue.config.default_failure_ttl],
+        args=[repr(t), limit, k.job_prefix, queue.config.default_failure_ttl, k.done_prefix],
     )
     return list(zip(out[::2], out[1::2], strict=True))

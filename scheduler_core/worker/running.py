@@ -14,6 +14,7 @@ from typing import Any
 
 from scheduler_core.callables import check_allowed, import_callable
 from scheduler_core.errors import CallableError
+from scheduler_core.jobs import current
 from scheduler_core.jobs.record import Job, JobStatus, Retry, dumps
 from scheduler_core.worker import timeouts
 
@@ -67,12 +68,16 @@ def call(
         timeouts.disarm()
 
 
-def run(callables: Callables, job: Job) -> Ran:
+def run(callables: Callables, job: Job, *, timeouts_on: bool = True) -> Ran:
+    """Call the job (as `get_current_job()`); `timeouts_on=False` where no SIGALRM can be used."""
+    token = current.enter(job)
     try:
         func, is_async = callables.get(job.callable)
-        result = call(func, is_async, job.args, job.kwargs, job.timeout)
+        result = call(func, is_async, job.args, job.kwargs, job.timeout if timeouts_on else 0)
     except BaseException as exc:  # a job may raise anything, SystemExit included
         return Ran(False, exc=exc, fields=failure_fields(exc, tb_module.format_exc()))
+    finally:
+        current.leave(token)
     return Ran(True, result=result, fields=result_fields(result))
 
 
@@ -140,9 +145,11 @@ class AfterWork:
 
 
 def run_callback(work: AfterWork, callables: Callables, callback_timeout: float) -> None:
-    """Run the job's callback (if it has one for this outcome) under its own timeout; log failures."""
+    """Run the job's callback (if it has one for this outcome) under its own timeout; log failures.
+    `callback_timeout` 0: no timeout (where no SIGALRM can be used)."""
     path, args = work.callback
     if path:
+        token = current.enter(work.job)
         try:
             func, is_async = callables.get(path)
             call(func, is_async, list(args), {}, callback_timeout)
@@ -151,9 +158,13 @@ def run_callback(work: AfterWork, callables: Callables, callback_timeout: float)
                 raise
             log.warning("job %s: callback %s failed: %s: %s", work.job.id, path, exc_name(exc), exc,
                         extra={"job_id": work.job.id, "callback": path})  # fmt: skip
+        finally:
+            current.leave(token)
 
 
-def record_task_run(work: AfterWork) -> None:
+def record_task_run(work: AfterWork, *, reconnect: bool = True) -> None:
+    """Record the run on the job's task. `reconnect=False` in the caller's process (eager, drain):
+    its connection (perhaps inside a test's transaction) is used as it is."""
     from django.db import close_old_connections
 
     from scheduler_core.tasks.runs import record_run
@@ -161,7 +172,8 @@ def record_task_run(work: AfterWork) -> None:
     job = work.job
     assert job.task_id is not None
     try:
-        close_old_connections()
+        if reconnect:
+            close_old_connections()
         record_run(job.task_id, job.occurrence, work.status.value, job.ended_at or datetime.now(UTC))
     except Exception as exc:
         log.warning("job %s: recording the run of task %s failed: %r", job.id, job.task_id, exc,

@@ -1,7 +1,7 @@
 -- Recover jobs whose lease expired (their worker died): back to queued while retries remain,
 -- else to failed with the reason. Returns {id, outcome, ...}.
 -- KEYS: 1 active zset, 2 failed zset, 3 queued list, 4 signal list
--- ARGV: 1 now, 2 limit, 3 job key prefix, 4 default failure ttl
+-- ARGV: 1 now, 2 limit, 3 job key prefix, 4 default failure ttl, 5 done list prefix (Job.wait)
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 local out = {}
 if #ids > 0 then
@@ -24,6 +24,13 @@ for _, id in ipairs(ids) do
       table.insert(out, 'requeued')
     else
       local ttl = tonumber(redis.call('HGET', jk, 'failure_ttl') or ARGV[4]) or tonumber(ARGV[4])
+      local waiters = tonumber(redis.call('HGET', jk, 'waiters') or '0') or 0
+      if waiters > 0 then
+        for _ = 1, math.min(waiters, 100) do
+          redis.call('LPUSH', ARGV[5] .. id, 'failed')
+        end
+        redis.call('EXPIRE', ARGV[5] .. id, 60)  -- keys.DONE_TTL
+      end
       if ttl == 0 then
         -- failure_ttl 0: nothing is kept, as when a worker records the failure itself
         redis.call('DEL', jk)
