@@ -63,7 +63,7 @@ def finish_in_caller(job: Job, ran: Ran, callables: Callables, timeouts_on: bool
     else:
         job.status = JobStatus.FAILED
         job.exc_type, job.exc_message, job.traceback = f["exc_type"], f["exc_message"], f["traceback"]
-        log.warning("job %s %s failed: %s: %s", job.id, job.callable, job.exc_type, job.exc_message)
+        log.info("job %s %s failed: %s: %s", job.id, job.callable, job.exc_type, job.exc_message)
     work = AfterWork(job, job.status, ran.result, job.exc_type, job.exc_message, job.traceback)
     running.run_callback(work, callables, CALLBACK_TIMEOUT if timeouts_on else 0)
     if job.task_id is not None:
