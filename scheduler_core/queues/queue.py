@@ -90,16 +90,23 @@ def _specs(argv: _Argv) -> list[bytes]:
     return out
 
 
+_connections: Any = None  # django.db.connections, once Django has settings
+
+
 def _in_atomic(using: str | None) -> bool:
     """Whether the caller is inside transaction.atomic() on `using` (False where Django has no
-    settings: the CLI's broker-only commands)."""
-    from django.conf import settings
+    settings: the CLI's broker-only commands). About a microsecond: it is on every enqueue."""
+    global _connections
+    conns = _connections
+    if conns is None:
+        from django.conf import settings
 
-    if not settings.configured:
-        return False
-    from django.db import DEFAULT_DB_ALIAS, connections
+        if not settings.configured:
+            return False
+        from django.db import connections
 
-    return bool(connections[using or DEFAULT_DB_ALIAS].in_atomic_block)
+        conns = _connections = connections
+    return bool(conns[using or "default"].in_atomic_block)
 
 
 def _epoch(value: datetime | float) -> float:
