@@ -23,6 +23,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SCHEDULER = {
     "BROKER_URL": os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     "QUEUES": {"default": {}, "high": {}, "low": {}},
+    # The suite's tests write to the broker inside pytest-django's transactions and look at once;
+    # the default (on) is tested by tests/test_django_code.py and tests/test_django_testing.py.
+    "ENQUEUE_ON_COMMIT": False,
 }
 # Process tests start real workers / schedulers: they pass the test's prefix and fast timings here.
 for _env, _key in (

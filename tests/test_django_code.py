@@ -12,7 +12,7 @@ from django.db import transaction
 from django.test import override_settings
 
 from scheduler_core import JobFailed, get_current_job, job
-from scheduler_core.conf import get_config
+from scheduler_core.conf import get_config, parse_config
 from scheduler_core.errors import BrokerUnavailable, NotSerializable
 from scheduler_core.jobs.record import JobStatus, Retry
 from scheduler_core.queues.queue import JobCall, get_queue
@@ -26,6 +26,12 @@ def scheduler(**changes: Any) -> dict[str, Any]:
     from django.conf import settings
 
     return {**settings.SCHEDULER, **changes}
+
+
+@pytest.fixture(autouse=True)
+def _on_commit_as_by_default(key_prefix: str, settings: Any) -> None:
+    """SCHEDULER["ENQUEUE_ON_COMMIT"] as a site has it by default (tests/settings.py turns it off)."""
+    settings.SCHEDULER = {k: v for k, v in settings.SCHEDULER.items() if k != "ENQUEUE_ON_COMMIT"}
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +50,7 @@ def double(x: int) -> int:
 @pytest.mark.django_db(transaction=True)
 def test_on_commit_is_the_default_and_sends_after_the_outermost_commit() -> None:
     q = get_queue()
-    assert get_config().enqueue_on_commit is True
+    assert get_config().enqueue_on_commit is parse_config({}).enqueue_on_commit is True
     with transaction.atomic():
         j = q.enqueue(code_jobs.echo, 1)
         with transaction.atomic():
@@ -210,3 +216,11 @@ def test_broker_errors_from_the_python_api_are_broker_unavailable() -> None:
             message = str(exc.value)
             assert message.startswith("broker redis://:***@127.0.0.1:1/0 unreachable")
             assert "s3cret" not in message and exc.value.exit_code == 69
+
+
+@pytest.mark.django_db
+def test_the_scheduler_sends_now_whatever_the_transaction_or_eager() -> None:
+    with override_settings(SCHEDULER=scheduler(EAGER=True)):
+        q = get_queue()
+        jobs = q.enqueue_many([JobCall(code_jobs.echo)], on_commit=False, eager=False)
+        assert q.count("queued") == 1 and jobs[0].status is JobStatus.QUEUED and jobs[0].delivery == ""

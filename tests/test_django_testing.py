@@ -19,6 +19,12 @@ from tests import code_jobs
 from tests.test_worker_proc import WorkerProc
 
 
+@pytest.fixture(autouse=True)
+def _on_commit_as_by_default(key_prefix: str, settings: Any) -> None:
+    """SCHEDULER["ENQUEUE_ON_COMMIT"] as a site has it by default (tests/settings.py turns it off)."""
+    settings.SCHEDULER = {k: v for k, v in settings.SCHEDULER.items() if k != "ENQUEUE_ON_COMMIT"}
+
+
 # ----- 3. drain -----
 def test_drain_runs_queued_and_due_jobs_until_empty() -> None:
     q, high = get_queue(), get_queue("high")

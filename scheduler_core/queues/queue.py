@@ -179,7 +179,7 @@ class Queue:
         job = self._prepare(call, time.time() if now is None else now, argv)
         cfg = self.config
         if cfg.eager or ((cfg.enqueue_on_commit if on_commit is None else on_commit) and _in_atomic(using)):
-            self._dispatch([job], [argv], on_commit, using)
+            self._dispatch([job], [argv], on_commit, using, cfg.eager)
             return job
         # Straight EVALSHA: a pipeline would add a SCRIPT EXISTS round trip to every call.
         self.scripts.enqueue(keys=[k.queued, k.scheduled, k.signal], args=argv)
@@ -193,13 +193,15 @@ class Queue:
         now: float | None = None,
         on_commit: bool | None = None,
         using: str | None = None,
+        eager: bool | None = None,
     ) -> list[Job]:
         """Enqueue many jobs: one script call per 500 jobs, pipelined 10 calls a round trip.
 
         Every call is validated and encoded before anything is sent, so a bad one (not JSON, not
         a dotted path, not allowed) writes nothing. Each round trip is then sent from a helper
         thread while the next one is packed, so Redis works while Python packs. On commit and
-        eager as `enqueue_call` (on commit: all of them in the one deferred send)."""
+        eager as `enqueue_call` (on commit: all of them in the one deferred send); the scheduler
+        passes `on_commit=False, eager=False`: its jobs go to the broker, now."""
         t = time.time() if now is None else now
         k = self.keys
         jobs: list[Job] = []
@@ -214,22 +216,23 @@ class Queue:
                     argv = _Argv(k.job_prefix)
             if len(argv) > 1:
                 batches.append(argv)
-            if cfg.eager or (
+            run_here = cfg.eager if eager is None else eager
+            if run_here or (
                 (cfg.enqueue_on_commit if on_commit is None else on_commit) and _in_atomic(using)
             ):
-                self._dispatch(jobs, batches, on_commit, using)
+                self._dispatch(jobs, batches, on_commit, using, run_here)
             else:
                 self._send(batches)
         return jobs
 
     def _dispatch(
-        self, jobs: list[Job], batches: list[_Argv], on_commit: bool | None, using: str | None
+        self, jobs: list[Job], batches: list[_Argv], on_commit: bool | None, using: str | None, eager: bool
     ) -> None:
         """Off the fast path: run the jobs here (EAGER) and/or wait for the transaction's commit."""
         cfg = self.config
 
         def deliver() -> None:
-            if cfg.eager:
+            if eager:
                 from scheduler_core.jobs.eager import run_eager
 
                 specs = [spec for batch in batches for spec in _specs(batch)]

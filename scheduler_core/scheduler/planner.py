@@ -63,7 +63,8 @@ def enqueue_grouped(calls: dict[str, list[JobCall]], now: float) -> int:
     n = 0
     for name, batch in calls.items():
         if batch:
-            get_queue(name).enqueue_many(batch, now=now)
+            # now, whatever the caller's transaction (the pass records the plan after) or EAGER
+            get_queue(name).enqueue_many(batch, now=now, on_commit=False, eager=False)
             n += len(batch)
     return n
 
