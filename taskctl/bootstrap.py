@@ -120,11 +120,20 @@ def _import_settings(module: str) -> ModuleType:
         ) from None
 
 
-def check_database() -> None:
-    """Open a connection so an unreachable database is exit 69 up front, not mid-command."""
+def check_database(*, create: bool = False) -> None:
+    """Open a connection so an unreachable database is exit 69 up front, not mid-command.
+
+    A SQLite file that does not exist is refused (exit 78) unless `create` (`db migrate`): opening
+    it would leave an empty file behind, and the command would only find no tables in it."""
     from django.db import connection
     from django.db.utils import OperationalError
 
+    if not create and connection.connection is None and connection.vendor == "sqlite":
+        name = str(connection.settings_dict["NAME"])
+        if name and name != ":memory:" and not name.startswith("file:") and not os.path.exists(name):
+            raise ConfigurationError(
+                f"SQLite database {name} does not exist: run `taskctl db migrate` to create it"
+            )
     try:
         connection.ensure_connection()
     except OperationalError as exc:

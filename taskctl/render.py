@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+import textwrap
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import Enum, StrEnum
 from typing import Any
@@ -109,8 +110,16 @@ def emit(
     title: str | None = None,
     extra: Mapping[str, Any] | None = None,
     footer: Mapping[str, Any] | None = None,
+    keep: Sequence[str] = (),
+    drop: Sequence[str] = (),
+    right: Sequence[str] = (),
+    nowrap: Sequence[str] = (),
 ) -> None:
-    """Print records: `columns` is (field, header) pairs for table and plain output."""
+    """Print records: `columns` is (field, header) pairs for table and plain output.
+
+    For the table: `keep` columns (ids, names) never wrap and are never dropped; when the table
+    is wider than the terminal, `drop` columns go first, in that order; `right` are numbers and
+    `nowrap` (times) never wrap either."""
     fmt = resolve(fmt)
     if fmt is Format.json:
         sys.stdout.write(dump_json(document(kind, {key: list(records), **(extra or {})})) + "\n")
@@ -120,7 +129,80 @@ def emit(
         out = [plain_line(r.get(f) for f, _ in columns) for r in records]
         sys.stdout.write("".join(line + "\n" for line in out))
     else:
-        console().print(table(records, columns, title=title, footer=footer))
+        t = table(
+            records, columns, title=title, footer=footer, keep=keep, drop=drop, right=right, nowrap=nowrap
+        )
+        console().print(t)
+
+
+# Between two columns: one space of padding (collapsed) and the separator; no edges.
+_GAP = 2
+# A wrapping column is never narrower than its longest word, up to this (longer words fold).
+_LONGEST_UNBROKEN = 24
+# Columns are dropped before a wrapping column gets narrower than this (or than its text).
+_COMFORTABLE = 30
+
+
+def _longest_word(text: str) -> int:
+    return max((len(w) for w in text.split()), default=0)
+
+
+def layout(
+    rows: Sequence[Sequence[str]],
+    headers: Sequence[str],
+    *,
+    fixed: Collection[int] = (),
+    keep: Collection[int] = (),
+    drop: Sequence[int] = (),
+    width: int,
+) -> dict[int, int]:
+    """Which columns to show in `width` characters, and how wide: {index: width}, in order.
+
+    `fixed` columns never wrap (ids, names, numbers, times); the others wrap at spaces. No column
+    is narrower than its header's longest word, so headers never break mid-word. When even the
+    layout that leaves wrapping text a comfortable width is too wide, `drop` columns go, in that
+    order; `keep` columns never go."""
+
+    def cells(i: int) -> list[str]:
+        return [line for r in rows for line in r[i].splitlines() or [""]]
+
+    def widest(i: int) -> int:
+        return max((len(c) for c in cells(i)), default=0)
+
+    def natural(i: int) -> int:
+        return max(len(headers[i]), widest(i))
+
+    def floor(i: int) -> int:
+        head = _longest_word(headers[i])
+        if i in fixed or i in keep:
+            return max(head, widest(i))
+        return max(head, min(_LONGEST_UNBROKEN, max((_longest_word(c) for c in cells(i)), default=0)))
+
+    shown = list(range(len(headers)))
+
+    def total(ws: Mapping[int, int]) -> int:
+        return sum(ws[i] for i in shown) + _GAP * (len(shown) - 1)
+
+    floors = {i: floor(i) for i in shown}
+    comfortable = {
+        i: floors[i] if i in fixed or i in keep else max(floors[i], min(natural(i), _COMFORTABLE))
+        for i in shown
+    }
+    for i in drop:
+        if total(comfortable) <= width:
+            break
+        if i in shown and i not in keep:
+            shown.remove(i)
+    widths = {i: natural(i) for i in shown}
+    # Narrow the wrapping columns first, always the widest by one; then multi-word headers of
+    # fixed columns.
+    for group in ([i for i in shown if i not in fixed and i not in keep], shown):
+        while total(widths) > width:
+            narrowable = [i for i in group if widths[i] > floors[i]]
+            if not narrowable:
+                break
+            widths[max(narrowable, key=lambda j: widths[j])] -= 1
+    return widths
 
 
 def table(
@@ -129,15 +211,53 @@ def table(
     *,
     title: str | None = None,
     footer: Mapping[str, Any] | None = None,
+    keep: Sequence[str] = (),
+    drop: Sequence[str] = (),
+    right: Sequence[str] = (),
+    nowrap: Sequence[str] = (),
+    width: int | None = None,
 ) -> Any:
+    """A Rich table of `records` fitted to `width` (the terminal's by default): see `layout`.
+    `keep` columns are fixed and never dropped; `right` (numbers) and `nowrap` are fixed too."""
     from rich import box
     from rich.table import Table
 
-    t = Table(title=title, box=box.SIMPLE_HEAD, show_footer=footer is not None, title_justify="left")
-    for field, header in columns:
-        t.add_column(header, footer=cell(footer.get(field, "")) if footer else "", overflow="fold")
-    for r in records:
-        t.add_row(*(cell(r.get(f)) for f, _ in columns))
+    fields = [f for f, _ in columns]
+    rows = [[cell(r.get(f)) for f in fields] for r in records]
+    foot = [cell(footer.get(f, "")) for f in fields] if footer else None
+    index = {f: i for i, f in enumerate(fields)}
+    widths = layout(
+        rows + ([foot] if foot else []),
+        [h for _, h in columns],
+        fixed={index[f] for f in (*keep, *right, *nowrap) if f in index},
+        keep={index[f] for f in keep if f in index},
+        drop=[index[f] for f in drop if f in index],
+        width=width if width is not None else console().width,
+    )
+    t = Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        show_footer=foot is not None,
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for i, w in widths.items():
+        field, header = columns[i]
+        fixed = field in keep or field in right or field in nowrap
+        if fixed and len(header) > w:
+            header = "\n".join(textwrap.wrap(header, w))  # the cells stay whole; the header wraps
+        t.add_column(
+            header,
+            footer=foot[i] if foot else "",
+            width=w,
+            no_wrap=fixed,
+            overflow="ellipsis" if fixed else "fold",
+            justify="right" if field in right else "left",
+        )
+    for r in rows:
+        t.add_row(*(r[i] for i in widths))
     return t
 
 
@@ -169,25 +289,6 @@ def info(message: str) -> None:
 
 def warn(message: str) -> None:
     sys.stderr.write(f"taskctl: warning: {message}\n")
-
-
-def align_right(t: Any, fields: Sequence[str], columns: Sequence[tuple[str, str]]) -> Any:
-    """Right-align the named columns of a table made by `table` (numbers read better so)."""
-    return tune(t, columns, right=fields)
-
-
-def tune(
-    t: Any, columns: Sequence[tuple[str, str]], *, right: Sequence[str] = (), nowrap: Sequence[str] = ()
-) -> Any:
-    """Adjust a table made by `table`: right-align `right` columns; keep `nowrap` columns on one
-    line (the others wrap to fit the terminal)."""
-    for i, (field, _) in enumerate(columns):
-        if field in right:
-            t.columns[i].justify = "right"
-        if field in nowrap:
-            t.columns[i].no_wrap = True
-            t.columns[i].overflow = "ellipsis"
-    return t
 
 
 def live(frames: Iterable[Any]) -> None:

@@ -229,10 +229,24 @@ def test_sqlite_in_a_missing_directory_is_69(tmp_path: Path) -> None:
 def test_database_without_tables_says_migrate_78(tmp_path: Path, command: tuple[str, ...]) -> None:
     from tests.conftest import REDIS_URL
 
+    (tmp_path / "empty.sqlite3").touch()
     url = sqlite_url(tmp_path / "empty.sqlite3")
     env = clean_env(TASKCTL_DATABASE_URL=url, TASKCTL_BROKER_URL=REDIS_URL, TASKCTL_KEY_PREFIX=tmp_path.name)
     result = taskctl(*command, env=env, cwd=tmp_path)
     assert_one_line_error(result, 78, "no taskctl tables", "taskctl db migrate")
+
+
+@pytest.mark.parametrize("command", [("tasks", "list"), ("tasks", "show", "x"), ("scheduler", "tick")])
+def test_reading_a_missing_sqlite_file_does_not_create_it(tmp_path: Path, command: tuple[str, ...]) -> None:
+    from tests.conftest import REDIS_URL
+
+    db = tmp_path / "missing.sqlite3"
+    env = clean_env(
+        TASKCTL_DATABASE_URL=sqlite_url(db), TASKCTL_BROKER_URL=REDIS_URL, TASKCTL_KEY_PREFIX=tmp_path.name
+    )
+    result = taskctl(*command, env=env, cwd=tmp_path)
+    assert_one_line_error(result, 78, "does not exist", "taskctl db migrate")
+    assert not db.exists()
 
 
 # --- version, help ---------------------------------------------------------------------------

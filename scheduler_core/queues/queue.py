@@ -5,7 +5,9 @@ Worker-side moves (claim, complete, retry, reap) live in scheduler_core.queues.l
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -396,6 +398,18 @@ class Queue:
         return Job.from_fields(job_id, self.name, h) if h else None
 
     @raises_broker_unavailable
+    def ids_starting_with(self, prefix: str, *, most: int = 2) -> list[str]:
+        """Up to `most` job ids that start with `prefix` (a SCAN of this queue's job keys: for an
+        operator who typed a short id, never on a hot path). `prefix` must be glob-free."""
+        start = self.keys.job_prefix
+        found: list[str] = []
+        for key in self.connection.scan_iter(match=f"{start}{prefix}*", count=1000):
+            found.append(str(key)[len(start) :])
+            if len(found) >= most:
+                break
+        return found
+
+    @raises_broker_unavailable
     def registry_of(self, job_id: str) -> str | None:
         """Which registry holds `job_id` (None if none). A terminal entry past its expiry still
         counts until `prune` drops it (views show old jobs with injected clocks)."""
@@ -579,14 +593,42 @@ def all_queues() -> list[Queue]:
     return [get_queue(name) for name in get_config().queues]
 
 
+# A short id as the tables show it (git-style unique prefix): letters, digits, `-` and `_` only,
+# so it is never a glob pattern.
+_SHORT_ID = re.compile(r"^[A-Za-z0-9_-]{6,}$")
+
+
 def find_job(job_id: str, queue: str | None = None) -> Job:
-    """Find a job by id in `queue`, else in every configured queue (one pipeline per broker)."""
+    """Find a job by id in `queue`, else in every configured queue (one pipeline per broker).
+    An id that matches no job but is the unique prefix of one (as tables show ids) finds it."""
     candidates = [get_queue(queue)] if queue else all_queues()
     for q in candidates:
         job = q.fetch_job(job_id)
         if job is not None:
             return job
-    raise NotFound(f"job {job_id!r} not found" + (f" in queue {queue!r}" if queue else ""))
+    where = f" in queue {queue!r}" if queue else ""
+    if _SHORT_ID.match(job_id):
+        matches = [(q, i) for q in candidates for i in q.ids_starting_with(job_id)]
+        if len(matches) > 1:
+            raise InvalidInput(f"job id {job_id!r} is ambiguous{where}: more than one job starts with it")
+        if matches:
+            q, full = matches[0]
+            job = q.fetch_job(full)
+            if job is not None:
+                return job
+    raise NotFound(f"job {job_id!r} not found{where}")
+
+
+def unique_prefixes(ids: Sequence[str], *, shortest: int = 12) -> list[str]:
+    """Each id cut to the shortest prefix (at least `shortest` long) that no other id in `ids`
+    shares, as git shows commits; `find_job` takes such a prefix back."""
+    order = sorted(set(ids))
+    need: dict[str, int] = {}
+    for a, b in itertools.pairwise(order):
+        common = next((n for n, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+        need[a] = max(need.get(a, 0), common + 1)
+        need[b] = max(need.get(b, 0), common + 1)
+    return [i[: max(shortest, need.get(i, 0))] for i in ids]
 
 
 @lru_cache(maxsize=4)

@@ -74,20 +74,45 @@ def list_jobs(
         r["args"] = _json_text(r["args"])
         r["kwargs"] = _json_text(r["kwargs"])
         r["time"] = r[when]
+        r["error"] = ": ".join(x for x in (r.get("exc_type"), _first_line(r.get("exc_message"))) if x) or None
     columns = [
         ("id", "id"),
         ("status", "status"),
         ("callable", "callable"),
         ("args", "args"),
         ("kwargs", "kwargs"),
-        ("time", when.replace("_at", "")),
+        ("time", when.replace("_at", "") + " (UTC)"),
         ("worker", "worker"),
         ("attempt", "attempt"),
     ]
+    if registry in ("failed", "canceled"):
+        columns.append(("error", "error"))
     title = (
         f"{registry} jobs of {queue}: {offset + 1}-{offset + len(records)} of {total}" if records else None
     )
-    emit(fmt, "jobs", "jobs", records, columns, title=title)
+    if fmt is Format.table:
+        # A 32-character id leaves little room at 80 columns: show unique prefixes (as git does),
+        # which every `jobs` command takes back. Plain output keeps whole ids for scripts.
+        from scheduler_core.queues.queue import unique_prefixes
+
+        for r, short in zip(records, unique_prefixes([r["id"] for r in records]), strict=True):
+            r["id"] = short
+    emit(
+        fmt,
+        "jobs",
+        "jobs",
+        records,
+        columns,
+        title=title,
+        keep=("id", "callable"),
+        right=("attempt",),
+        nowrap=("time", "status"),
+        drop=("kwargs", "worker", "args", "attempt", "status"),
+    )
+
+
+def _first_line(text: str | None) -> str | None:
+    return text.strip().splitlines()[0] if text and text.strip() else None
 
 
 @app.command("show")

@@ -49,15 +49,22 @@ def _for_people(row: dict[str, Any]) -> dict[str, Any]:
 def snapshot_table(snap: QueueSnapshot, title: str | None = None) -> Any:
     """The table people see. When every queue is on one broker, the broker is named once, in the
     title, instead of on every row."""
-    from taskctl.render import align_right, table
+    from taskctl.render import table
 
     columns = COLUMNS
     brokers = {r["broker"] for r in snap.queues}
     if len(brokers) == 1:
         columns = [c for c in COLUMNS if c[0] != "broker"]
         title = (f"{title}  " if title else "") + f"broker {brokers.pop()}"
-    t = table([_for_people(r) for r in snap.queues], columns, title=title, footer=_for_people(snap.totals))
-    return align_right(t, NUMERIC, columns)
+    return table(
+        [_for_people(r) for r in snap.queues],
+        columns,
+        title=title,
+        footer=_for_people(snap.totals),
+        keep=("name",),
+        right=NUMERIC,
+        drop=("broker", "oldest_queued_age", "workers"),
+    )
 
 
 def print_snapshot(snap: QueueSnapshot, fmt: Format, *, stream: bool = False) -> None:

@@ -29,8 +29,19 @@ def _db() -> None:
     bootstrap.check_database()
 
 
-def _flat(detail: dict[str, Any]) -> dict[str, Any]:
-    """`tasks show` for people: spec fields, then status fields, on one key/value list."""
+# Spec fields held in seconds: `tasks show` gives them as a manifest declares them (15m, 1h30m).
+_DURATIONS = ("interval", "timeout", "result_ttl", "failure_ttl")
+
+
+def _duration(seconds: int) -> str:
+    from scheduler_core.manifest.durations import format_compact
+
+    return "forever" if seconds < 0 else format_compact(seconds)
+
+
+def _flat(detail: dict[str, Any], for_people: bool) -> dict[str, Any]:
+    """`tasks show` off JSON: spec fields, then status fields, on one key/value list. For people
+    (the table) durations are in manifest units and times carry their zone; plain keeps seconds."""
     from taskctl.render import compact_json
 
     out: dict[str, Any] = {"name": detail["name"], "set": detail["set"] or "(made by hand)"}
@@ -38,8 +49,16 @@ def _flat(detail: dict[str, Any]) -> dict[str, Any]:
     for key, value in detail["spec"].items():
         if value in (None, "", [], {}) and key not in ("enabled",):
             continue
-        out[key] = compact_json(value) if key in ("args", "kwargs", "retry_backoff") else value
-    out.update(detail["status"])
+        if for_people and key in _DURATIONS and isinstance(value, int):
+            out[key] = _duration(value)
+        elif for_people and key == "retry_backoff" and isinstance(value, list):
+            out[key] = ", ".join(_duration(int(v)) for v in value)
+        elif key in ("args", "kwargs", "retry_backoff"):
+            out[key] = compact_json(value)
+        else:
+            out[key] = value
+    for key, value in detail["status"].items():
+        out[key] = f"{value:%Y-%m-%d %H:%M:%S} UTC" if for_people and isinstance(value, datetime) else value
     return out
 
 
@@ -71,7 +90,7 @@ def _for_people(row: dict[str, Any]) -> dict[str, Any]:
 def tasks_list(output: Format | None = OutputOption) -> None:
     """Every task: type, schedule in words, timezone, queue, enabled, set, next and last run."""
     from scheduler_core.inspect import task_rows
-    from taskctl.render import console, emit, resolve, table, tune
+    from taskctl.render import emit, resolve
 
     _db()
     rows = task_rows()
@@ -79,9 +98,16 @@ def tasks_list(output: Format | None = OutputOption) -> None:
     if fmt is not Format.table:
         emit(fmt, "tasks", "tasks", rows, COLUMNS)
         return
-    keep = [f for f, _ in TABLE_COLUMNS if f != "schedule"]
-    t = table([_for_people(r) for r in rows], TABLE_COLUMNS)
-    console().print(tune(t, TABLE_COLUMNS, nowrap=keep))
+    emit(
+        fmt,
+        "tasks",
+        "tasks",
+        [_for_people(r) for r in rows],
+        TABLE_COLUMNS,
+        keep=("name",),
+        nowrap=("next_run_at", "last_run", "queue", "set"),
+        drop=("set", "queue", "last_run", "enabled"),
+    )
 
 
 def tasks_show(
@@ -95,7 +121,9 @@ def tasks_show(
     _db()
     detail = task_detail(name)
     fmt = resolve(output)
-    emit_object(fmt, "task", detail if fmt in (Format.json, Format.yaml) else _flat(detail))
+    emit_object(
+        fmt, "task", detail if fmt in (Format.json, Format.yaml) else _flat(detail, fmt is Format.table)
+    )
 
 
 def _acted(output: Format | None, action: str, name: str, changed: bool, message: str) -> None:

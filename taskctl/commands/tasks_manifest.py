@@ -130,15 +130,32 @@ def _summaries(plan: Plan, *, done: bool) -> None:
         info(line)
 
 
-def validate(files: FilesOption) -> None:
-    """Check manifests without a database or broker: every error, one line each; exit 3 if any."""
-    from taskctl.render import info
+def validate(files: FilesOption, output: Format | None = OutputOption) -> None:
+    """Check manifests without a database or broker: every error, one line each; exit 3 if any.
+    With -o json|yaml a document on stdout lists the errors as {file, line, path, message}."""
+    from scheduler_core.manifest import ManifestInvalid, load_manifest
+    from taskctl.render import emit_object, info, resolve
 
     bootstrap.setup_django()
-    manifest = _load(files)
-    per_set = ", ".join(f"{s.name}: {len(s.tasks)}" for s in manifest.sets.values())
+    structured = resolve(output) in (Format.json, Format.yaml)
+    if not structured:
+        manifest = _load(files)
+    else:
+        try:
+            manifest = load_manifest(files, sys.stdin)
+        except ManifestInvalid as exc:
+            errors = [
+                {"file": p.file, "line": p.line, "path": p.path, "message": p.message} for p in exc.problems
+            ]
+            emit_object(output, "validation", {"valid": False, "sets": [], "tasks": 0, "errors": errors})
+            raise
+    sets = [{"name": s.name, "tasks": len(s.tasks)} for s in manifest.sets.values()]
     n = len(manifest.tasks)
-    info(f"valid: {len(manifest.sets)} set{'' if len(manifest.sets) == 1 else 's'}, "
+    if structured:
+        emit_object(output, "validation", {"valid": True, "sets": sets, "tasks": n, "errors": []})
+        return
+    per_set = ", ".join(f"{s['name']}: {s['tasks']}" for s in sets)
+    info(f"valid: {len(sets)} set{'' if len(sets) == 1 else 's'}, "
          f"{n} task{'' if n == 1 else 's'} ({per_set})")  # fmt: skip
 
 
@@ -203,15 +220,26 @@ def apply(
 def export(
     set_name: Annotated[str | None, typer.Option("--set", help="The set to export.")] = None,
     all_sets: Annotated[bool, typer.Option("--all", help="Every set, one YAML document each.")] = False,
+    output: Annotated[
+        Format | None,
+        typer.Option(
+            "-o", "--output", help="yaml (default: manifests apply accepts) | json (a `manifests` document)."
+        ),
+    ] = None,
 ) -> None:
     """Print a set's tasks as a manifest apply accepts (spec only, no status)."""
     from scheduler_core.errors import UsageError
     from scheduler_core.manifest.export import dump, export_sets
+    from taskctl.render import document, dump_json
 
     if (set_name is None) == (not all_sets):
         raise UsageError("give exactly one of --set NAME or --all")
     _db()
-    sys.stdout.write(dump(export_sets(None if all_sets else [set_name or ""])))
+    documents = export_sets(None if all_sets else [set_name or ""])
+    if output is Format.json:
+        sys.stdout.write(dump_json(document("manifests", {"manifests": documents})) + "\n")
+    else:
+        sys.stdout.write(dump(documents))  # a manifest is text: table and plain are the YAML too
 
 
 def register(app: typer.Typer) -> None:

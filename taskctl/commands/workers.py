@@ -20,8 +20,8 @@ COLUMNS = [
     ("current_jobs", "current jobs"),
     ("jobs_done", "done"),
     ("jobs_failed", "failed"),
-    ("started_at", "started"),
-    ("last_heartbeat", "last heartbeat"),
+    ("started_at", "started (UTC)"),
+    ("last_heartbeat", "last heartbeat (UTC)"),
 ]
 
 
@@ -45,17 +45,22 @@ def list_workers(output: Format | None = OutputOption) -> None:
     """Running workers: host, pid, queues, state, current jobs, counters and last heartbeat."""
     from scheduler_core.inspect import broker_errors
     from scheduler_core.worker import control
-    from taskctl.render import align_right, console, emit, resolve, table
+    from taskctl.render import emit
 
     bootstrap.setup_broker()
     with broker_errors(_broker_url()):
         workers = control.list_workers()
-    fmt = resolve(output)
-    if fmt is Format.table:
-        t = table(workers, COLUMNS)
-        console().print(align_right(t, ("pid", "jobs_done", "jobs_failed"), COLUMNS))
-    else:
-        emit(fmt, "workers", "workers", workers, COLUMNS)
+    emit(
+        output,
+        "workers",
+        "workers",
+        workers,
+        COLUMNS,
+        keep=("name",),
+        right=("pid", "jobs_done", "jobs_failed"),
+        nowrap=("started_at", "last_heartbeat", "host", "state"),
+        drop=("started_at", "host", "pid", "jobs_failed", "jobs_done", "last_heartbeat"),
+    )
 
 
 @app.command("stop")
