@@ -41,7 +41,7 @@ def in_caller() -> Iterator[bool]:
     """Soft timeouts for jobs run in the caller's process (eager mode, drain): our SIGALRM handler
     while the block runs, the caller's own back after. Yields False off the main thread, where
     no signal handler can be set (the jobs then run without a timeout)."""
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield False
         return
     previous = signal.signal(signal.SIGALRM, _on_alarm)
