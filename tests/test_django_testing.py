@@ -115,6 +115,47 @@ def test_wait_is_woken_by_the_finish_not_by_a_poll() -> None:
     assert j.status is JobStatus.FINISHED and j.ended_at is not None
 
 
+def _waiters(job: Any, n: int) -> tuple[list[threading.Thread], list[Any]]:
+    out: list[Any] = []
+
+    def one() -> None:
+        try:
+            out.append(job.__class__(id=job.id, queue=job.queue, callable=job.callable).wait(timeout=20))
+        except JobFailed as exc:
+            out.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    return threads, out
+
+
+def test_every_waiter_is_woken() -> None:
+    j = get_queue().enqueue(code_jobs.echo, "all")
+    threads, out = _waiters(j, 3)
+    started = time.monotonic()
+    assert drain() == 1
+    for t in threads:
+        t.join(10)
+    assert out == [{"args": ["all"], "kwargs": {}}] * 3 and time.monotonic() - started < 3
+
+
+def test_a_job_lost_with_its_worker_wakes_its_waiters_as_failed() -> None:
+    from scheduler_core.queues import lifecycle
+
+    q = get_queue()
+    j = q.enqueue(code_jobs.echo)
+    then = time.time() - 3600
+    assert lifecycle.claim(q, "ghost", now=then) is not None  # its lease ran out an hour ago
+    threads, out = _waiters(j, 1)
+    started = time.monotonic()
+    assert lifecycle.reap(q) == [(j.id, "failed")]
+    threads[0].join(10)
+    assert isinstance(out[0], JobFailed) and out[0].exc_type == "WorkerLost"
+    assert time.monotonic() - started < 3
+
+
 def test_wait_timeout_failure_cancel_and_gone_records() -> None:
     q = get_queue()
     pending = q.enqueue(code_jobs.echo)
