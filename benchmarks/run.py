@@ -54,6 +54,11 @@ SCENARIOS: dict[str, Scenario] = {
     "enqueue_single": Scenario(
         [Case("taskctl"), Case("rq"), Case("dts")], [("jobs_per_s", True)], quick_args=("--n", "2000")
     ),
+    "django_tasks_enqueue": Scenario(
+        [Case("taskctl", "backend"), Case("rq", "backend")],
+        [("jobs_per_s", True), ("own_jobs_per_s", True), ("backend_vs_own", True)],
+        quick_args=("--n", "2000"),
+    ),
     "enqueue_bulk": Scenario(
         [Case("taskctl"), Case("rq")], [("jobs_per_s", True)], quick_args=("--n", "20000")
     ),
@@ -91,6 +96,10 @@ SCENARIOS: dict[str, Scenario] = {
         [("median_s", False)],
         repeat=1,
         quick_args=("--jobs", "20000", "--runs", "3"),
+    ),
+    # taskctl only (the peers' admin pages are other pages): the target is <= 100 ms server time.
+    "admin_queues_page": Scenario(
+        [Case("taskctl")], [("median_ms", False)], repeat=1, quick_args=("--jobs", "20000", "--runs", "10")
     ),
     "scheduler_pass": Scenario(
         [

@@ -9,6 +9,7 @@ class SchedulerCoreConfig(AppConfig):
     def ready(self) -> None:
         from django.core.signals import setting_changed
 
+        from scheduler_core import checks  # noqa: F401  (registers the system checks)
         from scheduler_core.conf import on_setting_changed
         from scheduler_core.tasks.replan import connect_signals
 

@@ -1,4 +1,11 @@
-"""Dotted path -> callable, cached, with clear errors and the ALLOWED_CALLABLES guard."""
+"""Dotted path -> callable, cached, with clear errors and the ALLOWED_CALLABLES guard.
+
+The guard is one rule, applied at validate, enqueue and run time (`resolve`): with
+ALLOWED_CALLABLES set, a path must sit under an allowed prefix, no segment of it may start with
+`_` (no `__loader__`, `__globals__`, `_private`), and the object it resolves to must be *defined*
+in a module under an allowed prefix (its `__module__`): `myjobs.os.system` names an allowed prefix
+but resolves to a function of `posix`, so it is refused.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +17,48 @@ from typing import Any
 from scheduler_core.errors import CallableError
 
 
+def _under(name: str, prefix: str) -> bool:
+    prefix = prefix.rstrip(".")
+    return name == prefix or name.startswith(prefix + ".")
+
+
 def check_allowed(path: str, allowed: Sequence[str]) -> None:
-    """Refuse a path outside the configured prefixes (an empty list allows anything)."""
-    if allowed and not any(path == p or path.startswith(p.rstrip(".") + ".") for p in allowed):
+    """Refuse a path outside the configured prefixes, or with a segment starting with `_`
+    (an empty list allows anything). A check of the text only: `resolve` also checks the object."""
+    if not allowed:
+        return
+    if not isinstance(path, str) or not any(_under(path, p) for p in allowed):
         raise CallableError(f"callable {path!r} is not allowed by ALLOWED_CALLABLES")
+    private = next((seg for seg in path.split(".") if seg.startswith("_")), None)
+    if private is not None:
+        raise CallableError(
+            f"callable {path!r} is not allowed: segment {private!r} starts with '_' (ALLOWED_CALLABLES)"
+        )
+
+
+def check_defined_under(path: str, obj: Any, allowed: Sequence[str]) -> None:
+    """Refuse an object not defined in a module under an allowed prefix (reached by traversal:
+    `myjobs.os.system`, `myjobs.helper` imported from elsewhere, a builtin method)."""
+    if not allowed:
+        return
+    module = getattr(obj, "__module__", None)
+    if not isinstance(module, str) or not any(
+        # the prefix is a module (or package) holding it, or names the object inside its module
+        _under(module, p) or (_under(p, module) and _under(path, p))
+        for p in allowed
+    ):
+        where = f"defined in {module!r}" if isinstance(module, str) else "not defined in a module"
+        raise CallableError(
+            f"callable {path!r} is not allowed: it resolves to an object {where}, outside ALLOWED_CALLABLES"
+        )
+
+
+def resolve(path: str, allowed: Sequence[str]) -> Callable[..., Any]:
+    """The callable at `path` once it passes every ALLOWED_CALLABLES check (CallableError else)."""
+    check_allowed(path, allowed)
+    func = import_callable(path)
+    check_defined_under(path, func, allowed)
+    return func
 
 
 @lru_cache(maxsize=1024)
@@ -40,9 +85,22 @@ def import_callable(path: str) -> Callable[..., Any]:
             except AttributeError:
                 raise CallableError(f"callable {path!r}: {mod_name} has no attribute {attr!r}") from None
         if not callable(obj):
-            raise CallableError(f"callable {path!r} is not callable")
+            return _task_runner(obj, path)
         return obj  # type: ignore[no-any-return]
     raise CallableError(f"callable {path!r}: no module {parts[0]!r}")
+
+
+_TASK_MODULES = ("django.tasks.base", "django_tasks.base")
+
+
+def _task_runner(obj: Any, path: str) -> Callable[..., Any]:
+    """A django.tasks `@task` (a Task object, not callable) runs through the backend's runner;
+    anything else that is not callable is an error."""
+    if any(c.__name__ == "Task" and c.__module__ in _TASK_MODULES for c in type(obj).__mro__):
+        from scheduler_core.backend.runner import runner_for
+
+        return runner_for(obj)
+    raise CallableError(f"callable {path!r} is not callable")
 
 
 def dotted_path(func: Callable[..., Any] | str) -> str:

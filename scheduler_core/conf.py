@@ -32,6 +32,10 @@ class SchedulerConfig:
     scheduler_lock_ttl: float = 5.0  # leader lease; a standby takes over within 2x this
     lookahead: float = 60.0  # seconds ahead that task occurrences are planned into "scheduled"
     connect_timeout: float = 3.0  # seconds; unreachable brokers fail fast
+    # a larger result (as JSON) is not stored: a marker names its size (Redis refuses a value over
+    # 512 MB, and one of many megabytes slows every reader of the record)
+    max_result_bytes: int = 16 * 1024 * 1024
+    metrics_token: str = ""  # bearer token of the site's metrics view ("": staff only)
     # An enqueue inside transaction.atomic() reaches the broker after the outermost commit, and
     # never after a rollback: a job never runs before (or without) the rows it was enqueued for.
     enqueue_on_commit: bool = True
@@ -51,7 +55,7 @@ class SchedulerConfig:
             raise UnknownQueue(f"unknown queue {name!r} (configured: {known})") from None
 
 
-_INT_KEYS = {"DEFAULT_TIMEOUT", "DEFAULT_RESULT_TTL", "DEFAULT_FAILURE_TTL"}
+_INT_KEYS = {"DEFAULT_TIMEOUT", "DEFAULT_RESULT_TTL", "DEFAULT_FAILURE_TTL", "MAX_RESULT_BYTES"}
 _FLOAT_KEYS = {
     "SCHEDULER_INTERVAL",
     "HEARTBEAT_INTERVAL",
@@ -61,7 +65,12 @@ _FLOAT_KEYS = {
     "CONNECT_TIMEOUT",
 }
 _BOOL_KEYS = {"ENQUEUE_ON_COMMIT", "EAGER"}
-_KNOWN = _INT_KEYS | _FLOAT_KEYS | _BOOL_KEYS | {"BROKER_URL", "QUEUES", "KEY_PREFIX", "ALLOWED_CALLABLES"}
+_KNOWN = (
+    _INT_KEYS
+    | _FLOAT_KEYS
+    | _BOOL_KEYS
+    | {"BROKER_URL", "QUEUES", "KEY_PREFIX", "ALLOWED_CALLABLES", "METRICS_TOKEN"}
+)
 
 
 def parse_config(raw: dict[str, Any]) -> SchedulerConfig:
@@ -112,6 +121,7 @@ def parse_config(raw: dict[str, Any]) -> SchedulerConfig:
         queues=queues,
         key_prefix=str(raw.get("KEY_PREFIX", "taskctl")),
         allowed_callables=tuple(allowed),
+        metrics_token=str(raw.get("METRICS_TOKEN") or ""),
         **kwargs,
     )
 

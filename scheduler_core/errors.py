@@ -48,6 +48,24 @@ class CallableError(InvalidInput):
     """A dotted path that does not import, is not callable, or is not allowed."""
 
 
+class InvalidTask(InvalidInput):
+    """A Task spec that fails the model's validation (the messages of its ValidationError)."""
+
+    @classmethod
+    def of(cls, name: str, exc: Exception) -> InvalidTask:
+        """One line from a Django ValidationError: `task 'x': cron: invalid cron ...; queue: ...`."""
+        by_field = getattr(exc, "message_dict", None)
+        if isinstance(by_field, dict):
+            text = "; ".join(f"{f}: {' '.join(m)}" for f, m in by_field.items())
+        else:
+            text = " ".join(getattr(exc, "messages", [str(exc)]))
+        return cls(f"task {name!r}: {text}")
+
+
+class CorruptRecord(InvalidInput):
+    """A job record in the broker that cannot be read (bad JSON, missing fields, wrong types)."""
+
+
 class Conflict(TaskctlError):
     """Apply would take over a task owned by another set or made by hand, or a lock is held."""
 
@@ -62,6 +80,23 @@ class Unavailable(TaskctlError):
 
 class BrokerUnavailable(Unavailable):
     """The Redis/Valkey broker is unreachable."""
+
+
+class BrokerOutOfMemory(BrokerUnavailable):
+    """The broker refused a write: it is at its `maxmemory` with the `noeviction` policy.
+
+    Reads and deletions still work; writes resume once memory is freed or the limit raised."""
+
+
+class EnqueueIncomplete(BrokerOutOfMemory):
+    """A bulk enqueue stopped part-way: `written` jobs (ids in `ids`, in call order) are stored
+    and will run; the others were not written. Enqueue the rest again once the broker has room."""
+
+    def __init__(self, message: str, written: list[str], total: int) -> None:
+        super().__init__(message)
+        self.ids = written
+        self.written = len(written)
+        self.total = total
 
 
 class DatabaseUnavailable(Unavailable):
@@ -115,17 +150,43 @@ def from_service_error(exc: BaseException) -> TaskctlError | None:
             or "connection" in first.lower()
         ):
             return DatabaseUnavailable(f"database unreachable: {first}")
+    if is_out_of_memory(exc):
+        return out_of_memory()
     redis = sys.modules.get("redis")
     if redis is not None and isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
         return BrokerUnavailable(f"broker unreachable: {first}")
     return None
 
 
-def broker_error(exc: BaseException, url: str) -> BrokerUnavailable | None:
-    """BrokerUnavailable naming the (masked) broker URL for a redis-py connection or timeout
-    error, else None. The Python API raises this, as the CLI's commands do (exit 69)."""
+_OOM_REPLY = "OOM command not allowed"  # Redis / Valkey's reply, also inside a script's error
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True for the broker's out-of-memory refusal (redis-py's OutOfMemoryError, or that reply
+    wrapped in a script error by older servers)."""
     import sys
 
+    redis = sys.modules.get("redis")
+    if redis is None or not isinstance(exc, redis.ResponseError):
+        return False
+    return isinstance(exc, redis.exceptions.OutOfMemoryError) or _OOM_REPLY in str(exc)
+
+
+OOM_HINT = "free memory or raise maxmemory; taskctl needs the noeviction policy"
+
+
+def out_of_memory() -> BrokerOutOfMemory:
+    return BrokerOutOfMemory(f"broker out of memory: it refuses writes at its maxmemory limit ({OOM_HINT})")
+
+
+def broker_error(exc: BaseException, url: str) -> BrokerUnavailable | None:
+    """BrokerUnavailable naming the (masked) broker URL for a redis-py connection or timeout
+    error (BrokerOutOfMemory for its out-of-memory refusal), else None. The Python API raises
+    this, as the CLI's commands do (exit 69)."""
+    import sys
+
+    if is_out_of_memory(exc):
+        return out_of_memory()
     redis = sys.modules.get("redis")
     if redis is None or not isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
         return None

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from scheduler_core.broker.keys import REGISTRIES, GlobalKeys, QueueKeys
-from scheduler_core.errors import BrokerUnavailable, NotFound
+from scheduler_core.errors import BrokerUnavailable
 
 if TYPE_CHECKING:
     from scheduler_core.broker.oneshot import Command
@@ -215,12 +215,9 @@ def task_name(task_id: int) -> str | None:
 
 # ----- tasks -----
 def get_task(name: str) -> Task:
-    from scheduler_core.models import Task
+    from scheduler_core.tasks.lookup import find_task
 
-    task = Task.objects.select_related("task_set").filter(name=name).first()
-    if task is None:
-        raise NotFound(f"task {name!r} not found")
-    return task
+    return find_task(name)
 
 
 def _schedule_words(task: Task) -> str:
@@ -249,6 +246,7 @@ def task_row(task: Task) -> dict[str, Any]:
         "next_run_at": task.next_run_at,
         "last_run_at": task.last_run_at,
         "last_status": task.last_status or None,
+        "invalid_reason": task.invalid_reason or None,  # why the scheduler quarantined it
     }
 
 
@@ -270,6 +268,7 @@ def task_detail(name: str) -> dict[str, Any]:
         "run_count": task.run_count,
         "success_count": task.success_count,
         "failure_count": task.failure_count,
+        "invalid_reason": task.invalid_reason or None,  # set: quarantined, not planned until fixed
         "created_at": task.created_at,
         "updated_at": task.updated_at,
     }

@@ -191,10 +191,16 @@ class Task(models.Model):
 
     # --- validation ---
     def clean(self) -> None:
+        from scheduler_core.names import name_problem
+
         errors: dict[str, str] = {}
+        if isinstance(self.name, str) and self.name and (problem := name_problem(self.name)):
+            errors["name"] = f"name {problem}"
         try:
             kind = TaskType(self.type)
         except ValueError:
+            if errors:
+                raise ValidationError(errors) from None
             return  # clean_fields already reports a type outside the choices: one message per field
         for other, fields in TYPE_FIELDS.items():
             if other == kind:
@@ -215,10 +221,19 @@ class Task(models.Model):
         task._loaded_status = {f: task.__dict__[f] for f in STATUS_FIELDS if f in task.__dict__}
         return task
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
+    def save(self, *args: Any, validate: bool = True, **kwargs: Any) -> None:
         """Status fields belong to the scheduler and the workers, which update them in place: a save
         of a task loaded a while ago (the admin's, say) writes its spec, and only the status fields
-        this instance itself changed, so it never rolls back a run recorded in the meantime."""
+        this instance itself changed, so it never rolls back a run recorded in the meantime.
+
+        A save that writes spec fields validates first, as the admin form does (`full_clean`:
+        one ValidationError message per bad field), so that a bad cron is never saved enabled
+        and silent. `validate=False` opts out, explicitly (fixtures, a data migration that knows
+        better); the scheduler then quarantines what does not hold (scheduler/quarantine.py)."""
+        update_fields = kwargs.get("update_fields")
+        status_only = update_fields is not None and set(update_fields) <= {*STATUS_FIELDS, "updated_at"}
+        if validate and not status_only:
+            self.full_clean()
         self.spec_hash = self.compute_spec_hash()
         loaded: dict[str, Any] | None = getattr(self, "_loaded_status", None)
         plain_update = not args and not self._state.adding and not kwargs.get("force_insert")
@@ -267,7 +282,7 @@ def validate_schedule(task: Task) -> dict[str, str]:
 
 def validate_runtime(task: Task) -> dict[str, str]:
     """Checks against settings and code: the callable imports and is allowed, the queue exists."""
-    from scheduler_core.callables import check_allowed, import_callable
+    from scheduler_core.callables import resolve
     from scheduler_core.conf import get_config
 
     errors: dict[str, str] = {}
@@ -277,8 +292,7 @@ def validate_runtime(task: Task) -> dict[str, str]:
         if not path:
             continue
         try:
-            check_allowed(path, config.allowed_callables)
-            import_callable(path)
+            resolve(path, config.allowed_callables)
         except TaskctlError as exc:
             errors[f] = str(exc)
     try:
@@ -294,3 +308,9 @@ def validate_runtime(task: Task) -> dict[str, str]:
         if value is not None and value < -1:
             errors[f] = "seconds to keep (0: not at all), or -1 to keep forever"
     return errors
+
+
+# The admin's operations pages (Queues, Jobs, Workers): unmanaged models, no tables.
+from scheduler_core.console_models import Job as Job  # noqa: E402
+from scheduler_core.console_models import Queue as Queue  # noqa: E402
+from scheduler_core.console_models import Worker as Worker  # noqa: E402

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from taskctl import __version__, bootstrap
-from taskctl.commands import db, jobs, queues, scheduler, tasks, worker, workers
+from taskctl.commands import db, health, jobs, metrics, queues, scheduler, tasks, worker, workers
 from taskctl.failures import exit_code_for
 
 app = typer.Typer(
@@ -26,8 +26,9 @@ app = typer.Typer(
     # (~0.5 s), which would make `taskctl --help` slow. Sub-apps inherit this from the root.
     rich_markup_mode=None,
 )
-for module in (db, tasks, worker, scheduler, queues, jobs, workers):
+for module in (db, tasks, worker, scheduler, queues, jobs, workers, metrics):
     app.add_typer(module.app)
+app.command("health", short_help="Check the brokers, database, leader scheduler and workers.")(health.health)
 
 
 def _version(value: bool) -> None:

@@ -303,3 +303,14 @@ def live(frames: Iterable[Any]) -> None:
 def compact_json(value: Any) -> str:
     """`value` as one line of JSON (for args, kwargs and results in table and plain output)."""
     return json.dumps(_jsonable(value), separators=(",", ":"), ensure_ascii=False)
+
+
+TABLE_TEXT_LIMIT = 2000  # characters of one value shown in a table
+
+
+def clip(text: str, limit: int = TABLE_TEXT_LIMIT) -> str:
+    """`text` cut to `limit` characters with a note of its size, for tables only: a value of
+    megabytes would flood the terminal (plain, json and yaml output keep it whole)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… (cut: {len(text)} characters in all; -o json shows it whole)"

@@ -18,6 +18,11 @@ def fail() -> None:
     raise RuntimeError("tests.jobs.fail was asked to fail")
 
 
+def big(n: int) -> str:
+    """A result of `n` characters (MAX_RESULT_BYTES tests)."""
+    return "x" * n
+
+
 def sleep(seconds: float) -> float:
     time.sleep(seconds)
     return seconds

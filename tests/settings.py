@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import dj_database_url
@@ -16,8 +17,17 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.staticfiles",  # the admin's CSS and JS for the browser tests' live server
     "scheduler_core",
 ]
+STATIC_URL = "static/"
+# Django 6.0+ has django.tasks; on 5.2 TaskctlBackend runs on the backport, an app there. Looked
+# for on disk: importing django here would load it into broker-only commands (test_startup_broker).
+_django = importlib.util.find_spec("django")
+if _django and not any(
+    os.path.isdir(os.path.join(d, "tasks")) for d in _django.submodule_search_locations or ()
+):
+    INSTALLED_APPS.append("django_tasks")
 DATABASES = {"default": dj_database_url.parse(_db_url)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SCHEDULER = {
@@ -27,6 +37,15 @@ SCHEDULER = {
     # the default (on) is tested by tests/test_django_code.py and tests/test_django_testing.py.
     "ENQUEUE_ON_COMMIT": False,
 }
+# Django's tasks framework on taskctl (tests/test_django_tasks.py, tests/dtasks.py).
+TASKS = {
+    "default": {"BACKEND": "scheduler_core.backend.TaskctlBackend"},
+    "retrying": {
+        "BACKEND": "scheduler_core.backend.TaskctlBackend",
+        "QUEUES": ["default"],
+        "OPTIONS": {"RETRIES": 2, "RETRY_BACKOFF": [0]},
+    },
+}
 # Process tests start real workers / schedulers: they pass the test's prefix and fast timings here.
 for _env, _key in (
     ("TASKCTL_KEY_PREFIX", "KEY_PREFIX"),
@@ -34,6 +53,7 @@ for _env, _key in (
     ("TASKCTL_HEARTBEAT_INTERVAL", "HEARTBEAT_INTERVAL"),
     ("TASKCTL_SCHEDULER_LOCK_TTL", "SCHEDULER_LOCK_TTL"),
     ("TASKCTL_SCHEDULER_INTERVAL", "SCHEDULER_INTERVAL"),
+    ("TASKCTL_MAX_RESULT_BYTES", "MAX_RESULT_BYTES"),
 ):
     if os.environ.get(_env):
         SCHEDULER[_key] = os.environ[_env]

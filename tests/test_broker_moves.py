@@ -351,14 +351,17 @@ def test_reap_with_and_without_retries(q: Queue) -> None:
     dead, _ = active_job(q, t, failure_ttl=-1)
     fresh, _ = active_job(q, t + lease)  # its lease runs to t + 2 * lease
     out = dict(lifecycle.reap(q, now=t + lease + 1))
-    assert out == {again: "requeued", dead: "failed"}
-    assert ids(q, "active") == [fresh] and ids(q, "queued") == [again]
+    assert out == {again: "retrying", dead: "failed"}
+    # retried as a job that raised is: scheduled after its backoff (0 s by default)
+    assert ids(q, "active") == [fresh] and ids(q, "scheduled") == [again]
+    assert score(q, "scheduled", again) == t + lease + 1
     r = q.fetch_job(again)
     assert r is not None and r.retries_left == 0 and r.attempt == 2 and r.exc_type == "WorkerLost"
     d = q.fetch_job(dead)
     assert d is not None and d.status is JobStatus.FAILED and "lease expired" in d.exc_message
     assert score(q, "failed", dead) == math.inf
-    # the requeued job, claimed and lost again with no retries left, fails
+    # the retried job, claimed and lost again with no retries left, fails
+    assert q.promote_due(now=t + lease + 2) == 1
     assert lifecycle.claim(q, "w2", now=t + lease + 2) is not None
     assert dict(lifecycle.reap(q, now=t + 3 * lease)) == {again: "failed", fresh: "failed"}
     assert score(q, "failed", fresh) == t + 3 * lease + q.config.default_failure_ttl
@@ -369,7 +372,9 @@ def test_a_worker_that_lost_the_lease_cannot_record_over_the_new_run(q: Queue) -
     t = 1_000_000.0
     lease = q.config.lease_ttl
     job_id, stale = active_job(q, t, retry=Retry(max=2, backoff=(5,)))  # claimed by w1, which stalls
-    assert dict(lifecycle.reap(q, now=t + lease + 1)) == {job_id: "requeued"}
+    assert dict(lifecycle.reap(q, now=t + lease + 1)) == {job_id: "retrying"}
+    assert score(q, "scheduled", job_id) == t + lease + 6  # its backoff, as for a job that raised
+    assert q.promote_due(now=t + lease + 6) == 1
     again = lifecycle.claim(q, "w2", now=t + lease + 2)
     assert again is not None and again.id == job_id
     # w1 wakes up and reports, as finished and as a failure to retry: neither is recorded
@@ -392,7 +397,8 @@ def test_another_process_of_the_same_worker_reclaiming_the_job_is_fenced_too(q: 
     t = 1_000_000.0
     lease = q.config.lease_ttl
     job_id, stale = active_job(q, t, retry=Retry(max=2, backoff=(5,)))
-    assert dict(lifecycle.reap(q, now=t + lease + 1)) == {job_id: "requeued"}
+    assert dict(lifecycle.reap(q, now=t + lease + 1)) == {job_id: "retrying"}
+    assert q.promote_due(now=t + lease + 6) == 1
     again = lifecycle.claim(q, "w1", now=t + lease + 2)  # the same worker name, a new run
     assert again is not None and again.id == job_id
     late = Outcome(JobStatus.FAILED, {"exc_type": "E"})
@@ -412,3 +418,34 @@ def test_renew_leases_only_moves_jobs_still_active(q: Queue) -> None:
     assert score(q, "active", running) == t + 20 + q.config.lease_ttl
     assert ids(q, "active") == [running]
     lifecycle.renew_leases(q, [], now=t)  # nothing to do, no error
+
+
+def test_reap_leaves_a_job_whose_lease_was_renewed_meanwhile(q: Queue) -> None:
+    """The reaper moves a job only if its lease is still expired when the move runs: a worker
+    whose heartbeat renewed it between the reaper's read and its move keeps the job."""
+    t = 1_000_000.0
+    lease = q.config.lease_ttl
+    job_id, job = active_job(q, t)
+    lifecycle.renew_leases(q, [job_id], now=t + lease + 5)  # renewed after the reaper's "now"
+    fields = {"exc_type": "WorkerLost", "exc_message": "x"}
+    lost = Outcome(JobStatus.FAILED, fields)
+    assert lifecycle.complete(
+        q, job, lost, worker="w1", now=t + lease + 1, lease_expired_by=t + lease + 1
+    ) == (
+        False,
+        None,
+    )
+    assert not lifecycle.retry_later(q, job, 0, fields, now=t + lease + 1, lease_expired_by=t + lease + 1)
+    assert lifecycle.reap(q, now=t + lease + 1) == [] and ids(q, "active") == [job_id]
+
+
+def test_reap_fails_an_unreadable_record_and_drops_a_dangling_id(q: Queue) -> None:
+    t = 1_000_000.0
+    lease = q.config.lease_ttl
+    bad, _ = active_job(q, t, retry=Retry(max=3))
+    gone, _ = active_job(q, t)
+    q.connection.hset(q.keys.job(bad), "spec", "{not json")
+    q.connection.delete(q.keys.job(gone))
+    assert lifecycle.reap(q, now=t + lease + 1) == [(bad, "failed")]
+    assert ids(q, "active") == [] and score(q, "failed", bad) is not None
+    assert q.connection.hget(q.keys.job(bad), "exc_type") == "WorkerLost"

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-HEAVY = ("django", "redis", "rich", "yaml", "croniter", "psycopg")
+HEAVY = ("django", "redis", "rich", "yaml", "croniter", "psycopg", "prometheus_client")
 
 
 def _env() -> dict[str, str]:
@@ -43,7 +43,7 @@ def test_rendering_help_loads_no_django_redis_or_rich() -> None:
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    code = taskctl.app.run(['--help'])\n"
         "assert code == 0, code\n"
-        "for noun in ('tasks', 'worker', 'queues', 'jobs'):\n"
+        "for noun in ('tasks', 'worker', 'queues', 'jobs', 'metrics', 'health'):\n"
         "    with contextlib.redirect_stdout(io.StringIO()):\n"
         "        assert taskctl.app.run([noun, '--help']) == 0"
     )

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+REPO = str(Path(__file__).resolve().parent.parent)
+
 pytestmark = pytest.mark.process
 PG = os.environ.get("TASKCTL_TEST_DATABASE_URL", "").startswith("postgres")
 
@@ -34,6 +36,7 @@ def db(tmp_path: Path, key_prefix: str) -> Iterator[dict[str, Any]]:
     env = {
         **os.environ,
         "TASKCTL_KEY_PREFIX": key_prefix,
+        "PYTHONPATH": REPO,  # examples/ is the repo's demo, importable from the checkout (not installed)
         "TASKCTL_BROKER_URL": os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     }
     for k in ("DJANGO_SETTINGS_MODULE", "TASKCTL_SETTINGS"):

@@ -14,6 +14,8 @@ from scheduler_core.models import Task, TaskSet
 from tests.test_manifest_apply import manifest, run
 from tests.test_manifest_concurrency import migrate
 
+REPO = str(Path(__file__).resolve().parent.parent)
+
 pytestmark = pytest.mark.django_db
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "tasks.yaml"
 
@@ -100,6 +102,7 @@ def _db_env(tmp_path: Path, prefix: str) -> dict[str, str]:
         **os.environ,
         "TASKCTL_DATABASE_URL": url,
         "TASKCTL_KEY_PREFIX": prefix,
+        "PYTHONPATH": REPO,  # examples/ is the repo's demo, importable from the checkout (not installed)
         "TASKCTL_BROKER_URL": os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     }
     for k in ("DJANGO_SETTINGS_MODULE", "TASKCTL_SETTINGS"):

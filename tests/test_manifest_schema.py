@@ -16,6 +16,8 @@ from scheduler_core.manifest.durations import DurationError, format_compact, par
 from scheduler_core.manifest.loader import LineLoader, Source, parse
 from tests.test_manifest_apply import run as cli
 
+REPO = str(Path(__file__).resolve().parent.parent)
+
 BROKEN = Path(__file__).parent / "manifests" / "broken"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "tasks.yaml"
 
@@ -131,6 +133,7 @@ def test_validate_needs_no_database_or_broker(tmp_path: Path) -> None:
         **os.environ,
         "TASKCTL_DATABASE_URL": "postgres://nobody@127.0.0.1:9/none",
         "TASKCTL_BROKER_URL": "redis://127.0.0.1:9/0",
+        "PYTHONPATH": REPO,  # examples/ is the repo's demo, importable from the checkout (not installed)
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("TASKCTL_SETTINGS", None)

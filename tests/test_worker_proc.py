@@ -239,6 +239,10 @@ def test_cold_shutdown_stops_running_job(worker: WorkerProc) -> None:
         assert got and got.status is JobStatus.STOPPED and got.exc_type == "JobStopped"
         assert redis_get(f"callback:{j.id}") == "stopped"
     assert_clean(q)
+    # every child is forked with the log flushed first: no buffered line is written twice
+    lines = worker.stderr().splitlines()
+    assert [ln for ln in lines if lines.count(ln) > 1] == []
+    assert sum(f"job {j.id} tests.jobs.sleep: stopped" in ln for j in jobs for ln in lines) == 2
 
 
 def test_soft_timeout_raises_inside_the_job(worker: WorkerProc) -> None:

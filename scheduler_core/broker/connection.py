@@ -29,20 +29,62 @@ _clients: dict[tuple[str, float], redis.Redis] = {}
 _CERT_REQS = ("required", "optional", "none")
 
 
-def mask_url(url: str) -> str:
-    """The URL with any password replaced by ***.
+def _credentials_end(rest: str) -> int:
+    """Index of the `@` that ends the credentials in `rest` (the URL after `scheme://`), or -1.
 
-    The credentials end at the LAST `@` before the query, so a password holding an unescaped
-    `@`, `/` or `:` is still hidden whole (a URL parser would split it elsewhere)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
+    Usually the last `@` before the query; but a password may hold an unescaped `?` or `#` (then
+    no `@` precedes the first one), so an `@` after it counts unless what lies between reads as
+    a query (`?key=value`): over-masking is harmless, a shown password is not."""
     cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
-    at = rest.rfind("@", 0, cut)
+    before, last = rest.rfind("@", 0, cut), rest.rfind("@")
+    if before < 0 or last == before:
+        return last
+    return before if "=" in rest[cut:last] else last
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ***, whatever its shape.
+
+    The credentials end at the last `@` (see `_credentials_end`), so a password holding an
+    unescaped `@`, `/`, `:`, `?` or `#` is still hidden whole (a URL parser would split it
+    elsewhere). Text that is not even `scheme://...` is masked up to its last `@` too."""
+    scheme, sep, rest = url.partition("://")
+    head = f"{scheme}://" if sep else ""
+    if not sep:
+        rest = url
+    at = _credentials_end(rest)
     if at < 0:
         return url
     user, colon, _ = rest[:at].partition(":")
-    return f"{scheme}://{user}{colon}***{rest[at:]}" if colon else url
+    if not sep:
+        return f"***{rest[at:]}"
+    return f"{head}{user}{colon}***{rest[at:]}" if colon else url
+
+
+def _secrets(url: str) -> list[str]:
+    """The password of `url` as written and decoded, and its pieces a parser may quote alone."""
+    from urllib.parse import unquote as _unquote
+
+    _, sep, rest = url.partition("://")
+    rest = rest if sep else url
+    at = _credentials_end(rest)
+    if at < 0:
+        return []
+    password = rest[:at].partition(":")[2]
+    if not password:
+        return []
+    import re
+
+    pieces = [p for p in re.split(r"[:/@?#]", password) if len(p) >= 3]
+    return sorted({password, _unquote(password), *pieces}, key=len, reverse=True)
+
+
+def redact(text: str, url: str) -> str:
+    """`text` (an error message about `url`) with every trace of the URL's password removed."""
+    for secret in _secrets(url):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 def _bool(value: str) -> bool:
@@ -50,11 +92,28 @@ def _bool(value: str) -> bool:
 
 
 def parse_url(url: str, connect_timeout: float = 3.0) -> dict[str, Any]:
-    """Client keyword arguments for `url` (pure: no connection is made)."""
-    parts = urlsplit(url)
+    """Client keyword arguments for `url` (pure: no connection is made). Every error message is
+    redacted: no part of the password reaches it, whatever the URL's shape."""
+    try:
+        return _parse_url(url, connect_timeout)
+    except ConfigurationError as exc:
+        raise ConfigurationError(redact(str(exc), url)) from None
+
+
+def _parse_url(url: str, connect_timeout: float) -> dict[str, Any]:
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unbalanced [ in the host
+        raise ConfigurationError(redact(f"broker URL {mask_url(url)!r}: {exc}", url)) from None
     scheme = parts.scheme.lower()
     if scheme not in _SCHEMES:
         raise ConfigurationError(f"broker URL {mask_url(url)!r}: unsupported scheme {scheme!r}")
+    rest = url.partition("://")[2]
+    if _credentials_end(rest) >= len(parts.netloc):  # the parser took part of it for the path
+        raise ConfigurationError(
+            f"broker URL {mask_url(url)!r}: the credentials hold an unescaped / ? or #: "
+            "percent-encode them (e.g. %2F %3F %23)"
+        )
     query = dict(parse_qsl(parts.query))
     kw: dict[str, Any] = {
         "socket_connect_timeout": float(query.pop("socket_connect_timeout", connect_timeout)),
@@ -101,8 +160,8 @@ def parse_url(url: str, connect_timeout: float = 3.0) -> dict[str, Any]:
                     kw["ssl_cert_reqs"] = reqs
                 if "ssl_check_hostname" in query:
                     kw["ssl_check_hostname"] = _bool(query.pop("ssl_check_hostname"))
-    except ValueError as exc:
-        raise ConfigurationError(f"broker URL {mask_url(url)!r}: {exc}") from None
+    except ValueError as exc:  # a port or db that is not a number, quoting the bad text
+        raise ConfigurationError(redact(f"broker URL {mask_url(url)!r}: {exc}", url)) from None
     if query:
         unknown = ", ".join(sorted(query))
         raise ConfigurationError(f"broker URL {mask_url(url)!r}: unknown option(s) {unknown}")

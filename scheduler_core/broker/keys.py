@@ -17,6 +17,13 @@ multi-key Lua script touches one slot:
                                    when a claim finds the queue empty). Workers block on BLPOP
                                    over the signal lists of all their queues, then claim with a
                                    script, so a job moves queued -> active in one atomic step.
+    <prefix>:{<queue>}:stats       HASH  counters since the queue's first job, never expired:
+                                   `<outcome>:<bound>` runs that ended so, by the duration
+                                   bucket they fell in (non-cumulative; finished failed stopped),
+                                   `<outcome>` the same without a duration (retried lost),
+                                   `duration_us` the runs' total duration in microseconds.
+                                   Written by finish / retry / reap in the script of the move they
+                                   count; read by scheduler_core.metrics.
 
 Cross-queue keys (one slot each, never used together with per-queue keys in a script):
 
@@ -28,6 +35,8 @@ Cross-queue keys (one slot each, never used together with per-queue keys in a sc
     <prefix>:scheduler:epoch       STRING on each broker: set once the scheduler planned it (a
                                    broker without it lost its data: the DB refills it)
     <prefix>:scheduler:reach       ZSET  "reach" -> how far ahead the scheduler has planned
+    <prefix>:tasks:pending-runs    LIST  JSON task runs the database refused to record; the
+                                   scheduler applies them when it answers again
 """
 
 from __future__ import annotations
@@ -69,6 +78,10 @@ class QueueKeys:
     @cached_property
     def signal(self) -> str:
         return f"{self.base}:signal"
+
+    @cached_property
+    def stats(self) -> str:
+        return f"{self.base}:stats"
 
     @cached_property
     def scheduled(self) -> str:
@@ -135,3 +148,9 @@ class GlobalKeys:
     @property
     def scheduler_reach(self) -> str:
         return f"{self.prefix}:scheduler:reach"
+
+    @property
+    def pending_runs(self) -> str:
+        """LIST of task runs whose bookkeeping the database refused (runs.py); the scheduler
+        applies them once the database answers."""
+        return f"{self.prefix}:tasks:pending-runs"

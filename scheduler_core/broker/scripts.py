@@ -1,4 +1,7 @@
-"""The Lua scripts in broker/lua/, loaded once per client and run by SHA."""
+"""The Lua scripts in broker/lua/, loaded once per client and run by SHA.
+
+Each script is loaded with lua/lib.lua in front of it: the functions more than one script needs
+(the run fence, the move into a terminal registry) are written once."""
 
 from __future__ import annotations
 
@@ -20,17 +23,22 @@ NAMES = (
     "cancel",
     "requeue",
     "delete",
-    "reap",
     "clear",
     "snapshot",
+    "rescore",
     "watch",
     "meta",
 )
 
 
+def _read(name: str) -> str:
+    return resources.files("scheduler_core.broker").joinpath("lua", f"{name}.lua").read_text()
+
+
 @cache
 def source(name: str) -> str:
-    return resources.files("scheduler_core.broker").joinpath("lua", f"{name}.lua").read_text()
+    """The script as the server runs it: the shared functions, then the script itself."""
+    return _read("lib") + _read(name)
 
 
 class Scripts:
@@ -45,9 +53,9 @@ class Scripts:
         self.cancel: Script = client.register_script(source("cancel"))
         self.requeue: Script = client.register_script(source("requeue"))
         self.delete: Script = client.register_script(source("delete"))
-        self.reap: Script = client.register_script(source("reap"))
         self.clear: Script = client.register_script(source("clear"))
         self.snapshot: Script = client.register_script(source("snapshot"))
+        self.rescore: Script = client.register_script(source("rescore"))
         self.watch: Script = client.register_script(source("watch"))
         self.meta: Script = client.register_script(source("meta"))
 

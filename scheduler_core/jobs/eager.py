@@ -13,6 +13,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from scheduler_core.jobs import failure
 from scheduler_core.jobs.record import Job, JobStatus, loads
 from scheduler_core.worker import running, timeouts
 from scheduler_core.worker.running import AfterWork, Callables, Ran
@@ -33,18 +34,18 @@ def run_eager(queue: Queue, job: Job, spec: bytes) -> Job:
     job.worker = "eager"
     callables: Callables = queue.callables
     with timeouts.in_caller() as timeouts_on:
-        ran = _attempts(callables, job, timeouts_on)
+        ran = _attempts(callables, job, timeouts_on, queue.config.max_result_bytes)
         finish_in_caller(job, ran, callables, timeouts_on)
     return job
 
 
-def _attempts(callables: Callables, job: Job, timeouts_on: bool) -> Ran:
+def _attempts(callables: Callables, job: Job, timeouts_on: bool, max_result_bytes: int) -> Ran:
     while True:
         job.status = JobStatus.ACTIVE
         job.started_at = datetime.now(UTC)
-        ran = running.run(callables, job, timeouts_on=timeouts_on)
-        if ran.ok or job.retries_left <= 0 or not ran.retryable:
-            return ran
+        ran = running.run(callables, job, max_result_bytes, timeouts_on=timeouts_on)
+        if ran.ok or ran.exc is None or failure.retry_in(job, ran.exc) is None:
+            return ran  # the one retry rule (jobs.failure), without waiting for the backoff
         log.info("job %s %s: attempt %d failed (%s), retrying at once", job.id, job.callable, job.attempt,
                  ran.fields["exc_type"])  # fmt: skip
         job.retries_left -= 1

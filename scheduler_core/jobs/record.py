@@ -84,6 +84,29 @@ def _int(value: str | None, default: int = 0) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _typed(spec: dict[str, Any], key: str, kind: type | tuple[type, ...], *, required: bool = False) -> None:
+    """Refuse a spec field of the wrong JSON type (a bool is no number here)."""
+    if key not in spec:
+        if required:
+            raise KeyError(key)
+        return
+    value = spec[key]
+    if value is None and not required:
+        return
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise TypeError(f"spec.{key} is {type(value).__name__}")
+
+
+def _reason(exc: BaseException) -> str:
+    """The one-line reason a record is corrupt."""
+    if isinstance(exc, KeyError):
+        return f"missing field {exc.args[0]!r}"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, orjson.JSONDecodeError):
+        return f"spec is not JSON ({text})"
+    return text
+
+
 @dataclass
 class Job:
     id: str
@@ -116,6 +139,10 @@ class Job:
     backoff: list[int] = field(default_factory=list)
     attempt: int = 1
     meta: dict[str, Any] = field(default_factory=dict)
+    corrupt: str = ""  # why the record cannot be read ("" for a sound one): see from_fields
+    # earlier attempts that failed and were retried: attempt, started_at, ended_at (epoch s),
+    # exc_type, exc_message (the latest attempt is the record's own fields)
+    history: list[dict[str, Any]] = field(default_factory=list)
     # where the job lives: "" in the broker; "eager": run in the caller (SCHEDULER["EAGER"]), the
     # record is this object; "on_commit": not sent yet, waiting for its transaction to commit
     delivery: str = field(default="", repr=False, compare=False)
@@ -125,15 +152,43 @@ class Job:
         """Build a Job from its hash (HGETALL with decoded responses).
 
         The hash holds `spec` (JSON: what to run and how, written once at enqueue) and flat
-        fields for the state that scripts change (status, times, worker, attempts, outcome)."""
-        spec: dict[str, Any] = loads(h["spec"]) if h.get("spec") else {}
+        fields for the state that scripts change (status, times, worker, attempts, outcome).
+        A record that cannot be read (bad JSON, missing or mistyped fields: a hand-written hash,
+        a bug elsewhere) never raises: it comes back with `corrupt` set to what is wrong, so
+        that every view shows it and every action on it still works."""
+        try:
+            return cls._strict(job_id, queue, h)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            return cls.corrupt_record(job_id, queue, h, _reason(exc))
+
+    @classmethod
+    def _strict(cls, job_id: str, queue: str, h: dict[str, str]) -> Job:
+        if "corrupt" in h:  # marked by a script (the key was not even a hash)
+            raise ValueError(h["corrupt"])
+        if not h.get("spec"):
+            raise KeyError("spec")
+        spec = loads(h["spec"])
+        if not isinstance(spec, dict):
+            raise TypeError(f"spec is {type(spec).__name__}, not an object")
+        _typed(spec, "callable", str, required=True)
+        _typed(spec, "args", list)
+        _typed(spec, "kwargs", dict)
+        _typed(spec, "meta", dict)
+        _typed(spec, "backoff", list)
+        for key in ("on_success", "on_failure", "on_stopped"):
+            _typed(spec, key, str)
+        for key in ("created_at", "occurrence", "timeout", "result_ttl", "task_id"):
+            _typed(spec, key, (int, float))
+        if not spec["callable"]:
+            raise ValueError("spec.callable is empty")
         result: Any = loads(h["result"]) if "result" in h else None
         created = spec.get("created_at")
         occurrence = spec.get("occurrence")
+        task_id = spec.get("task_id")
         return cls(
             id=job_id,
             queue=queue,
-            callable=spec.get("callable", ""),
+            callable=spec["callable"],
             args=spec.get("args", []),
             kwargs=spec.get("kwargs", {}),
             status=JobStatus(h.get("status", "queued")),
@@ -152,16 +207,45 @@ class Job:
             exc_message=h.get("exc_message", ""),
             traceback=h.get("traceback", ""),
             worker=h.get("worker", ""),
-            task_id=spec.get("task_id"),
+            task_id=int(task_id) if task_id is not None else None,
             occurrence=datetime.fromtimestamp(occurrence, UTC) if occurrence else None,
             on_success=spec.get("on_success", ""),
             on_failure=spec.get("on_failure", ""),
             on_stopped=spec.get("on_stopped", ""),
             retries_left=_int(h.get("retries_left")),
-            backoff=spec.get("backoff", []),
+            backoff=[int(x) for x in spec.get("backoff", [])],
             attempt=_int(h.get("attempt"), 1),
             # `save_meta` writes its own field; the spec's copy is the enqueue-time meta
             meta=loads(h["meta"]) if h.get("meta") else spec.get("meta", {}),
+            history=loads(h["history"]) if h.get("history") else [],
+        )
+
+    @classmethod
+    def corrupt_record(cls, job_id: str, queue: str, h: dict[str, str], reason: str) -> Job:
+        """What can be read of an unreadable record: its state fields where they parse."""
+
+        def safe(read: Any, *args: Any) -> Any:
+            try:
+                return read(*args)
+            except (ValueError, TypeError, OverflowError):
+                return None
+
+        status = safe(JobStatus, h.get("status", "failed")) or JobStatus.FAILED
+        return cls(
+            id=job_id,
+            queue=queue,
+            callable="",
+            status=status,
+            enqueued_at=safe(_ts, h.get("enqueued_at")),
+            due_at=safe(_ts, h.get("due_at")),
+            started_at=safe(_ts, h.get("started_at")),
+            ended_at=safe(_ts, h.get("ended_at")),
+            failure_ttl=safe(_int, h.get("failure_ttl"), 604800) or 604800,
+            exc_type=str(h.get("exc_type", "")),
+            exc_message=str(h.get("exc_message", "")),
+            worker=str(h.get("worker", "")),
+            attempt=safe(_int, h.get("attempt"), 1) or 1,
+            corrupt=reason[:500],
         )
 
     @classmethod
@@ -213,7 +297,7 @@ class Job:
             "id": self.id,
             "queue": self.queue,
             "status": self.status.value,
-            "callable": self.callable,
+            "callable": self.callable if not self.corrupt else "(corrupt record)",
             "args": self.args,
             "kwargs": self.kwargs,
             "created_at": self.created_at,
@@ -238,4 +322,5 @@ class Job:
             "task_id": self.task_id,
             "occurrence": self.occurrence,
             "meta": self.meta,
+            **({"corrupt": self.corrupt} if self.corrupt else {}),  # only a record that is
         }

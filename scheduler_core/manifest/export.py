@@ -47,7 +47,9 @@ def export_sets(names: Sequence[str] | None) -> list[dict[str, Any]]:
 
     sets = TaskSet.objects.order_by("name")
     if names is not None:
-        found = dict(sets.filter(name__in=list(names)).values_list("name", "id"))
+        from scheduler_core.tasks.lookup import searchable
+
+        found = dict(sets.filter(name__in=[n for n in names if searchable(n)]).values_list("name", "id"))
         missing = [n for n in names if n not in found]
         if missing:
             raise NotFound(f"set {missing[0]!r} not found")

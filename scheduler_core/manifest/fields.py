@@ -73,9 +73,12 @@ def text(value: Any, *, max_len: int, what: str = "a string", one_line: bool = T
 
 
 def name(value: Any) -> str:
+    from scheduler_core.names import name_problem
+
     out = text(value, max_len=200)
-    if not out.strip():
-        raise FieldError("must not be empty")
+    problem = name_problem(out)
+    if problem is not None:
+        raise FieldError(problem)
     return out
 
 

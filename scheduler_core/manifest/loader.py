@@ -15,11 +15,16 @@ from typing import IO, Any
 
 import yaml
 from yaml.constructor import ConstructorError
-from yaml.nodes import MappingNode, SequenceNode
+from yaml.nodes import MappingNode, Node, SequenceNode
 
 from scheduler_core.manifest.problems import Problem
 
 STDIN = "<stdin>"
+MAX_BYTES = 16 * 1024 * 1024  # a source larger than this is refused unread (5,000 tasks: ~1 MiB)
+# Aliases may repeat what a document holds, within a budget: a billion-laughs document of a few
+# hundred bytes expands to billions of nodes. Nodes beyond the written ones, at most:
+ALIAS_BUDGET = 100_000
+ALIAS_FACTOR = 4  # ... or this many times the written nodes, whichever is more
 
 
 class LineDict(dict[Any, Any]):
@@ -107,10 +112,20 @@ def read_sources(paths: Iterable[str], stdin: IO[str] | None = None) -> tuple[li
     for raw in paths:
         if raw == "-":
             stream = stdin if stdin is not None else sys.stdin
-            sources.append(Source(STDIN, stream.read()))
+            text = stream.read(MAX_BYTES + 1)
+            if len(text) > MAX_BYTES:
+                problems.append(Problem(STDIN, 0, "", _too_large()))
+            else:
+                sources.append(Source(STDIN, text))
             continue
         path = Path(raw)
-        if path.is_dir():
+        try:
+            is_dir = path.is_dir()
+        except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL in it
+            name = raw if len(raw) <= 80 else raw[:80] + "..."
+            problems.append(Problem(name, 0, "", f"cannot read: {getattr(exc, 'strerror', None) or exc}"))
+            continue
+        if is_dir:
             found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
             if not found:
                 problems.append(Problem(raw, 0, "", "directory has no *.yaml or *.yml files"))
@@ -120,7 +135,15 @@ def read_sources(paths: Iterable[str], stdin: IO[str] | None = None) -> tuple[li
         for f in files:
             name = str(f)
             try:
-                data = f.read_bytes()
+                if f.stat().st_size > MAX_BYTES:
+                    problems.append(Problem(name, 0, "", _too_large()))
+                    continue
+                # A device or pipe says size 0 (/dev/zero, <(...)): read no more than the limit.
+                with f.open("rb") as stream:
+                    data = stream.read(MAX_BYTES + 1)
+                if len(data) > MAX_BYTES:
+                    problems.append(Problem(name, 0, "", _too_large()))
+                    continue
                 sources.append(Source(name, data.decode("utf-8")))
             except FileNotFoundError:
                 problems.append(Problem(name, 0, "", "no such file"))
@@ -129,7 +152,52 @@ def read_sources(paths: Iterable[str], stdin: IO[str] | None = None) -> tuple[li
                 problems.append(Problem(name, line, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
             except OSError as exc:
                 problems.append(Problem(name, 0, "", f"cannot read: {exc.strerror or exc}"))
+            except ValueError as exc:  # a NUL in the name (is_dir() says False rather than raise)
+                problems.append(Problem(name[:80], 0, "", f"cannot read: {exc}"))
     return sources, problems
+
+
+def _too_large() -> str:
+    return f"larger than {MAX_BYTES // (1024 * 1024)} MiB: refused unread (split the manifest)"
+
+
+def alias_problem(root: Node) -> tuple[int, str] | None:
+    """(line, message) when aliases would expand `root` past the budget, else None.
+
+    Counts the expanded size of every node once (memoised on the node: an alias is the same node
+    object), so a bomb is measured without being expanded. Iterative: no recursion limit."""
+    size: dict[int, int] = {}
+    written = 0
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in size and not done:
+            continue  # an alias of a node already measured
+        children = _children(node)
+        if not done:
+            size[key] = -1  # in progress (a recursive alias is left to the constructor)
+            written += 1
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in size)
+            continue
+        total = 1 + sum(max(size.get(id(c), 0), 0) for c in children)
+        size[key] = total
+        if total - written > max(ALIAS_BUDGET, ALIAS_FACTOR * written):
+            line = node.start_mark.line + 1
+            return line, (
+                f"aliases expand this node to over {total:,} nodes (budget: {ALIAS_BUDGET:,} beyond "
+                "the written ones): refused (a YAML alias bomb?)"
+            )
+    return None
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
 
 
 def _yaml_problem(name: str, text: str, exc: yaml.YAMLError) -> Problem:
@@ -154,6 +222,11 @@ def parse(source: Source) -> Loaded:
         while loader.check_node():
             node = loader.get_node()
             assert node is not None  # check_node() said there is one
+            bomb = alias_problem(node)
+            if bomb is not None:
+                out.documents.clear()
+                out.problems.append(Problem(source.name, bomb[0], "", bomb[1]))
+                return out
             data = loader.construct_document(node)
             if data is not None:  # an empty document (a stray `---`) says nothing
                 out.documents.append(Document(source.name, data, node.start_mark.line + 1))

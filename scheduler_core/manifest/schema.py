@@ -254,7 +254,7 @@ def validate_documents(documents: list[Document], problems: list[Problem]) -> Ma
 
 def check_runtime(manifest: Manifest, problems: list[Problem]) -> None:
     """Against settings and code: callables import and are allowed, queues are configured."""
-    from scheduler_core.callables import check_allowed, import_callable
+    from scheduler_core.callables import resolve
     from scheduler_core.conf import get_config
     from scheduler_core.errors import TaskctlError
 
@@ -269,8 +269,7 @@ def check_runtime(manifest: Manifest, problems: list[Problem]) -> None:
                 if f == "queue":
                     config.queue(value)
                 else:
-                    check_allowed(value, config.allowed_callables)
-                    import_callable(value)
+                    resolve(value, config.allowed_callables)
             except TaskctlError as exc:
                 origin = spec.origins.get(f, Origin(spec.source, spec.line, f"{spec.path}.{f}"))
                 key = (origin.source, origin.line, origin.path)

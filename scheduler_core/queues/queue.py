@@ -18,13 +18,17 @@ from functools import cache, cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from scheduler_core.broker.keys import REGISTRIES, TERMINAL, QueueKeys
-from scheduler_core.callables import check_allowed, dotted_path
+from scheduler_core.callables import dotted_path, resolve
 from scheduler_core.conf import SchedulerConfig, get_config
 from scheduler_core.errors import (
+    OOM_HINT,
+    EnqueueIncomplete,
     InvalidInput,
     NotFound,
     NotSerializable,
     UsageError,
+    is_out_of_memory,
+    out_of_memory,
     raises_broker_unavailable,
 )
 from scheduler_core.gcpause import gc_paused
@@ -191,7 +195,12 @@ class Queue:
             self._dispatch([job], [argv], on_commit, using, cfg.eager)
             return job
         # Straight EVALSHA: a pipeline would add a SCRIPT EXISTS round trip to every call.
-        self.scripts.enqueue(keys=[k.queued, k.scheduled, k.signal], args=argv)
+        try:
+            self.scripts.enqueue(keys=[k.queued, k.scheduled, k.signal], args=argv)
+        except Exception as exc:
+            if is_out_of_memory(exc):
+                raise out_of_memory() from None
+            raise
         return job
 
     @raises_broker_unavailable
@@ -210,7 +219,11 @@ class Queue:
         a dotted path, not allowed) writes nothing. Each round trip is then sent from a helper
         thread while the next one is packed, so Redis works while Python packs. On commit and
         eager as `enqueue_call` (on commit: all of them in the one deferred send); the scheduler
-        passes `on_commit=False, eager=False`: its jobs go to the broker, now."""
+        passes `on_commit=False, eager=False`: its jobs go to the broker, now.
+
+        A broker at its memory limit refuses whole batches (a script that has not written yet is
+        refused; one that has, completes): the first refusal stops the sending and raises
+        EnqueueIncomplete, which carries the ids of the jobs that were written."""
         t = time.time() if now is None else now
         k = self.keys
         jobs: list[Job] = []
@@ -231,8 +244,20 @@ class Queue:
             ):
                 self._dispatch(jobs, batches, on_commit, using, run_here)
             else:
-                self._send(batches)
+                self._send_all(jobs, batches)
         return jobs
+
+    def _send_all(self, jobs: list[Job], batches: list[_Argv]) -> None:
+        refused = self._send(batches)
+        if refused is not None:
+            ok_jobs = (jobs[b * _BATCH : (b + 1) * _BATCH] for b, ok in enumerate(refused) if ok)
+            written = [j.id for batch in ok_jobs for j in batch]
+            raise EnqueueIncomplete(
+                f"broker out of memory: {len(written)} of {len(jobs)} jobs were enqueued (their ids "
+                f"are on the error), the others were not written ({OOM_HINT})",
+                written,
+                len(jobs),
+            )
 
     def _dispatch(
         self, jobs: list[Job], batches: list[_Argv], on_commit: bool | None, using: str | None, eager: bool
@@ -248,7 +273,7 @@ class Queue:
                 for job, spec in zip(jobs, specs, strict=True):
                     run_eager(self, job, spec)
                 return
-            self._send(batches)
+            self._send_all(jobs, batches)
             for job in jobs:
                 job.delivery = ""
 
@@ -274,28 +299,32 @@ class Queue:
                 raise
             raise err from exc
 
-    def _send(self, batches: list[_Argv]) -> None:
+    def _send(self, batches: list[_Argv]) -> list[bool] | None:
+        """Send the batches; None when all were written, else which ones were (after a refusal
+        for lack of memory, nothing more is sent)."""
         k = self.keys
         keys = [k.queued, k.scheduled, k.signal]
         script = self.scripts.enqueue
-        in_flight: Future[Any] | None = None
+        written: list[bool] = []
+        in_flight: Future[list[Any]] | None = None
         for start in range(0, len(batches), _BATCHES_PER_ROUND_TRIP):
             pipe = self.connection.pipeline(transaction=False)
             for batch in batches[start : start + _BATCHES_PER_ROUND_TRIP]:
                 script(keys=keys, args=batch, client=pipe)
-            if in_flight is not None:
-                in_flight.result()
-            in_flight = _sender().submit(pipe.execute)
-        if in_flight is not None:
-            in_flight.result()
+            if in_flight is not None and not _check_batches(in_flight.result(), written):
+                return written + [False] * (len(batches) - len(written))
+            in_flight = _sender().submit(pipe.execute, raise_on_error=False)
+        if in_flight is not None and not _check_batches(in_flight.result(), written):
+            return written + [False] * (len(batches) - len(written))
+        return None
 
     def _prepare(self, call: JobCall, now: float, argv: _Argv) -> Job:
         """Validate one call, append its script arguments to `argv`, and return its Job."""
         path = call.func if isinstance(call.func, str) else dotted_path(call.func)
         if "." not in path:
             raise InvalidInput(f"callable {path!r} is not a dotted path")
-        if self.config.allowed_callables:
-            check_allowed(path, self.config.allowed_callables)
+        if self.config.allowed_callables:  # the same check as validate and run time
+            resolve(path, self.config.allowed_callables)
         due = now if call.at is None else _epoch(call.at)
         scheduled = due > now
         job_id = call.job_id or os.urandom(16).hex()
@@ -397,12 +426,22 @@ class Queue:
         pipe = self.connection.pipeline(transaction=False)
         for job_id in ids:
             pipe.hgetall(self.keys.job(job_id))
-        return [Job.from_fields(i, self.name, h) for i, h in zip(ids, pipe.execute(), strict=True) if h]
+        replies = pipe.execute(raise_on_error=False)
+        return [self._job(i, h) for i, h in zip(ids, replies, strict=True) if h]
 
     @raises_broker_unavailable
     def fetch_job(self, job_id: str) -> Job | None:
-        h = cast("dict[str, str]", self.connection.hgetall(self.keys.job(job_id)))
-        return Job.from_fields(job_id, self.name, h) if h else None
+        found = self.fetch_many([job_id])
+        return found[0] if found else None
+
+    def _job(self, job_id: str, reply: Any) -> Job:
+        import redis
+
+        if isinstance(reply, redis.ResponseError):  # WRONGTYPE: the key is not a hash at all
+            return Job.corrupt_record(job_id, self.name, {}, f"the record is not a hash ({reply})")
+        if isinstance(reply, Exception):
+            raise reply
+        return Job.from_fields(job_id, self.name, reply)
 
     @raises_broker_unavailable
     def ids_starting_with(self, prefix: str, *, most: int = 2) -> list[str]:
@@ -458,15 +497,31 @@ class Queue:
 
     # ----- operator moves -----
     def promote_due(
-        self, *, now: float | None = None, limit: int = 1000, hold_tasks_before: float | None = None
+        self,
+        *,
+        now: float | None = None,
+        limit: int = 1000,
+        hold_tasks_before: float | None = None,
+        hold_late_by: float | None = None,
+        hold_from: float | None = None,
     ) -> int:
         """Move due scheduled jobs to queued, in batches of `limit`; returns how many moved.
-        `hold_tasks_before`: leave task occurrences due before then to the scheduler (missed runs)."""
-        t = time.time() if now is None else now
+        `now`: None reads the broker's clock inside the script, when it runs (see promote.lua).
+        `hold_tasks_before` (or `hold_late_by` seconds before that clock): leave task occurrences
+        due before then to the scheduler (missed runs: their misfire policy); with `hold_from`,
+        only those due since then."""
         k = self.keys
-        args: list[Any] = [repr(t), limit, k.job_prefix]
+        args: list[Any] = ["" if now is None else repr(now), limit, k.job_prefix]
         if hold_tasks_before is not None:
             args.append(repr(hold_tasks_before))
+        elif hold_late_by is not None:
+            args += ["", repr(hold_late_by)]
+        if hold_from is not None:
+            if len(args) == 3:
+                args.append("")
+            if len(args) == 4:
+                args.append("")
+            args.append(repr(hold_from))
         total = 0
         while True:
             moved, more = self.scripts.promote(keys=[k.scheduled, k.queued, k.signal], args=args)
@@ -549,6 +604,19 @@ class Queue:
         for name in TERMINAL:
             pipe.zremrangebyscore(self.keys.registry(name), "-inf", t)
         return int(sum(pipe.execute()))
+
+
+def _check_batches(replies: list[Any], written: list[bool]) -> bool:
+    """Append each batch's fate to `written`; False after a refusal for lack of memory. Any
+    other error is raised as it is."""
+    ok = True
+    for reply in replies:
+        if isinstance(reply, Exception):
+            if not is_out_of_memory(reply):
+                raise reply
+            ok = False
+        written.append(not isinstance(reply, Exception))
+    return ok
 
 
 @cache

@@ -5,13 +5,17 @@
 extend a lock another one has taken since. A standby retries every `ttl / 3`: after the leader
 dies (SIGKILL) its lease runs out within `ttl` and a standby holds the lock within `ttl + ttl / 3`,
 under the promised 2x `ttl`. A clean exit releases the lock at once.
+
+The token says who holds the lock and since when (`host:pid:taken_at:random`, a fresh one at each
+take), so the admin's Queues page can show the leader without another key.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import redis
@@ -37,7 +41,7 @@ class Leader:
         self.client = client
         self.key = key
         self.ttl_ms = max(int(ttl * 1000), 100)
-        self.token = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(6).hex()}"
+        self.token = _token(time.time())
         self.is_leader = False
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
@@ -51,7 +55,10 @@ class Leader:
         """Renew the lock if held, else try to take it. Returns whether this scheduler leads."""
         if self.is_leader and int(self._renew(keys=[self.key], args=[self.token, self.ttl_ms])) == 1:
             return True
-        self.is_leader = bool(self.client.set(self.key, self.token, nx=True, px=self.ttl_ms))
+        token = _token(time.time())
+        self.is_leader = bool(self.client.set(self.key, token, nx=True, px=self.ttl_ms))
+        if self.is_leader:
+            self.token = token
         return self.is_leader
 
     def holder(self) -> str | None:
@@ -62,3 +69,27 @@ class Leader:
         if self.is_leader:
             self._release(keys=[self.key], args=[self.token])
             self.is_leader = False
+
+
+def _token(taken_at: float) -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{taken_at:.3f}:{os.urandom(6).hex()}"
+
+
+def describe_token(token: str) -> dict[str, Any]:
+    """host, pid and since (epoch seconds, None for a token without it) of a lock token."""
+    parts = token.split(":")
+    since: float | None = None
+    if len(parts) >= 4:
+        try:
+            since = float(parts[-2])
+        except ValueError:
+            since = None
+        host_pid = parts[:-2]
+    else:
+        host_pid = parts[:-1]
+    pid = host_pid[-1] if host_pid else ""
+    return {
+        "host": ":".join(host_pid[:-1]),
+        "pid": int(pid) if pid.isdigit() else None,
+        "since": since,
+    }

@@ -25,7 +25,13 @@ from types import FrameType
 from typing import Any
 
 from scheduler_core.conf import SchedulerConfig, get_config
-from scheduler_core.errors import BrokerUnavailable, DatabaseUnavailable, TaskctlError, from_service_error
+from scheduler_core.errors import (
+    BrokerOutOfMemory,
+    BrokerUnavailable,
+    DatabaseUnavailable,
+    TaskctlError,
+    from_service_error,
+)
 from scheduler_core.scheduler.leader import Leader
 from scheduler_core.worker.logs import flush as flush_logs
 
@@ -42,6 +48,7 @@ class PassResult:
     skipped: int = 0  # occurrences skipped (misfire / overlap)
     promoted: int = 0  # scheduled -> queued
     reaped: int = 0  # expired leases recovered
+    deferred_runs: int = 0  # task runs recorded late (kept during a database outage)
     seconds: float = 0.0  # wall time of the pass
 
     def as_dict(self) -> dict[str, Any]:
@@ -62,7 +69,7 @@ class Scheduler:
     def run_once(self, now: datetime | None = None) -> PassResult:
         """One pass; broker / DB outages raise BrokerUnavailable / DatabaseUnavailable (exit 69)."""
         try:
-            return self._pass(now or datetime.now(UTC))
+            return self._pass(now or datetime.now(UTC), live=now is None)
         except TaskctlError:
             raise
         except Exception as exc:
@@ -71,12 +78,14 @@ class Scheduler:
                 raise
             raise mapped from exc
 
-    def _pass(self, now: datetime) -> PassResult:
+    def _pass(self, now: datetime, live: bool = False) -> PassResult:
         from scheduler_core.queues.lifecycle import reap
         from scheduler_core.queues.queue import all_queues
         from scheduler_core.scheduler.missed import drop_missed
         from scheduler_core.scheduler.planner import plan_due
         from scheduler_core.scheduler.recovery import lost_queues, mark, recover
+        from scheduler_core.scheduler.stale import drop_stale
+        from scheduler_core.tasks.runs import apply_deferred
 
         started = time.perf_counter()
         ts = now.timestamp()
@@ -84,6 +93,7 @@ class Scheduler:
             return PassResult(leader=False, wake_at=ts + self.leader.poll_interval)
         config = self.config
         result = PassResult(leader=True, wake_at=ts + config.scheduler_interval)
+        result.deferred_runs = apply_deferred()  # task runs kept while the database was down
         for url, names in lost_queues(config).items():
             result.recovered += recover(names, now, config)
             mark(config, url, now)
@@ -95,8 +105,17 @@ class Scheduler:
             drop_missed(queues, now, config)
         outcome = plan_due(now, config)
         result.tasks, result.planned, result.skipped = outcome.tasks, outcome.jobs, outcome.skipped
+        drop_stale(queues, ts)  # rows changed past the ORM's signals: never promote their jobs
         for q in queues:
-            result.promoted += q.promote_due(now=ts)
+            if live:
+                # at the broker's clock when the script runs. A pass that stalled (a paused broker)
+                # holds the occurrences that became late only meanwhile (due since ts - grace), and
+                # the next pass, late by as much, applies their misfire policy (drop_missed) first;
+                # older ones were judged by this pass (drop_missed, or planned late on purpose)
+                grace = config.misfire_grace
+                result.promoted += q.promote_due(hold_late_by=grace, hold_from=ts - grace)
+            else:
+                result.promoted += q.promote_due(now=ts)
             result.reaped += len(reap(q, now=ts))
         result.wake_at = min(result.wake_at, self._next_wake(now, outcome.wake_at, outcome.more, queues))
         result.seconds = time.perf_counter() - started
@@ -200,6 +219,7 @@ class Runner:
             sched.config.scheduler_lock_ttl,
         )
         was_leader = False
+        trouble, failures = "", 0  # the fault being ridden out, and how many passes it failed
         try:
             while not self.stopping:
                 close_old_connections()
@@ -212,10 +232,21 @@ class Runner:
                     if result.leader and (result.planned or result.recovered or result.promoted):
                         log.debug("pass: %s", result.as_dict())
                 except (BrokerUnavailable, DatabaseUnavailable) as exc:
-                    log.warning("scheduler pass failed: %s; retrying", exc)
-                    sched.leader.is_leader = False
+                    failures += 1
+                    if type(exc).__name__ != trouble:
+                        log.warning("scheduler pass failed: %s; retrying (logged again when this changes)",
+                                    exc, extra={"fault": type(exc).__name__})  # fmt: skip
+                        trouble = type(exc).__name__
+                    if not isinstance(exc, BrokerOutOfMemory):
+                        # a full broker still renews the lock (PEXPIRE uses no memory): keep it,
+                        # so that no other scheduler takes over only to hit the same wall
+                        sched.leader.is_leader = False
                     close_old_connections()
-                    wake_at = time.time() + min(sched.config.scheduler_interval, 2.0)
+                    wake_at = time.time() + min(0.25 * 2 ** min(failures, 5), 5.0)
+                else:
+                    if trouble:
+                        log.warning("scheduler passes work again after %d failed (%s)", failures, trouble)
+                    trouble, failures = "", 0
                 flush_logs()  # a quiet scheduler's log is complete before it sleeps
                 self._sleep_until(wake_at)
         except _Stop:

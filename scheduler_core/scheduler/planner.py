@@ -20,6 +20,7 @@ from scheduler_core.conf import SchedulerConfig
 from scheduler_core.errors import TaskctlError
 from scheduler_core.queues.queue import JobCall, Queue, get_queue
 from scheduler_core.scheduler.occurrences import TaskPlan, job_id, plan_task
+from scheduler_core.scheduler.quarantine import rechecking, record, row_problem
 
 log = logging.getLogger("taskctl.scheduler")
 
@@ -27,7 +28,7 @@ FIELDS: tuple[str, ...] = (
     "id", "type", "callable", "args", "kwargs", "queue", "cron", "timezone", "interval", "repeat", "at",
     "created_at", "timeout", "result_ttl", "failure_ttl", "at_front", "on_success", "on_failure",
     "on_stopped", "retry_max", "retry_backoff", "misfire", "overlap", "next_run_at", "pending_job_id",
-    "updated_at", "last_run_at", "spec_hash",
+    "updated_at", "last_run_at", "spec_hash", "invalid_reason",
 )  # fmt: skip
 BATCH = 500  # tasks per UPDATE on databases without UPDATE ... FROM (VALUES ...)
 MAX_TASKS_PER_PASS = 5000
@@ -58,14 +59,34 @@ def job_call(row: dict[str, Any], occurrence: datetime, due: datetime) -> JobCal
     )  # fmt: skip
 
 
-def enqueue_grouped(calls: dict[str, list[JobCall]], now: float) -> int:
-    """Enqueue jobs queue by queue (one pipelined script call per 500 jobs); returns how many."""
+def enqueue_grouped(
+    calls: dict[str, list[JobCall]], now: float, refused: dict[int, str] | None = None
+) -> int:
+    """Enqueue jobs queue by queue (one pipelined script call per 500 jobs); returns how many.
+
+    A batch the queue refuses as invalid (one job it cannot take) is sent again job by job, so
+    that one bad task stops nothing else; the tasks refused land in `refused` {task id: reason}."""
+    from scheduler_core.errors import InvalidInput
+
     n = 0
     for name, batch in calls.items():
-        if batch:
+        if not batch:
+            continue
+        queue = get_queue(name)
+        try:
             # now, whatever the caller's transaction (the pass records the plan after) or EAGER
-            get_queue(name).enqueue_many(batch, now=now, on_commit=False, eager=False)
+            queue.enqueue_many(batch, now=now, on_commit=False, eager=False)
             n += len(batch)
+            continue
+        except InvalidInput:
+            pass
+        for call in batch:
+            try:
+                queue.enqueue_many([call], now=now, on_commit=False, eager=False)
+                n += 1
+            except InvalidInput as exc:
+                if refused is not None and call.task_id is not None:
+                    refused[call.task_id] = str(exc)
     return n
 
 
@@ -152,17 +173,26 @@ def plan_due(now: datetime, config: SchedulerConfig) -> PlanOutcome:
     g, tz = grace(config), default_tz()
     rows = due_rows(now, horizon)
     out = PlanOutcome(tasks=len(rows), more=len(rows) >= MAX_TASKS_PER_PASS)
-    busy = busy_tasks(rows, now)
+    rechecking(rows)
+    bad: dict[int, str] = {}
+    was = {row["id"]: row["invalid_reason"] for row in rows if row["invalid_reason"]}
+    healthy = []
+    for row in rows:
+        problem = row_problem(row, config, row["timezone"] or tz)
+        if problem is None:
+            healthy.append(row)
+        else:
+            bad[row["id"]] = problem
+    busy = busy_tasks(healthy, now)
     calls: dict[str, list[JobCall]] = defaultdict(list)
     advances: list[_Advance] = []
     planned_ids: dict[int, tuple[str, list[str]]] = {}
-    for row in rows:
+    for row in healthy:
         try:
-            get_queue(row["queue"])
             plan = plan_task(row, now=now, horizon=horizon, grace=g, tz_name=row["timezone"] or tz,
                              busy=row["id"] in busy)  # fmt: skip
         except TaskctlError as exc:
-            log.warning("task %s: not planned: %s", row["id"], exc)
+            bad[row["id"]] = str(exc)
             continue
         out.skipped += plan.skipped
         _note_wake(out, row, plan, lookahead)
@@ -176,7 +206,12 @@ def plan_due(now: datetime, config: SchedulerConfig) -> PlanOutcome:
         advances.append(
             _Advance(row["id"], row["next_run_at"], row["spec_hash"], plan.next_run_at, len(ids), last)
         )
-    out.jobs = enqueue_grouped(calls, now.timestamp())
+    refused: dict[int, str] = {}
+    out.jobs = enqueue_grouped(calls, now.timestamp(), refused)
+    if refused:  # what the queue itself refused is not advanced: it is quarantined
+        bad.update(refused)
+        advances = [a for a in advances if a.pk not in refused]
+    record(bad, [row["id"] for row in rows if row["id"] not in bad], was)
     if out.jobs:
         note_reach(config, horizon)
     out.conflicts = advance(advances)

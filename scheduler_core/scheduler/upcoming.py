@@ -7,18 +7,15 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scheduler_core.errors import InvalidInput, NotFound
+from scheduler_core.errors import InvalidInput
 
 MAX_COUNT = 1000
 
 
 def _task(name: str) -> Any:
-    from scheduler_core.models import Task
+    from scheduler_core.tasks.lookup import find_task
 
-    task = Task.objects.filter(name=name).first()
-    if task is None:
-        raise NotFound(f"task {name!r} not found")
-    return task
+    return find_task(name)
 
 
 def _offset(delta: timedelta | None) -> str:

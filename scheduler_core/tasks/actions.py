@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scheduler_core.errors import NotFound
-
 
 @dataclass(frozen=True)
 class TaskChange:
@@ -22,20 +20,24 @@ class TaskChange:
 
 def set_enabled(name: str, enabled: bool) -> TaskChange:
     """Enable or disable the task `name`; NotFound (exit 3) when there is none."""
+    from django.core.exceptions import ValidationError
     from django.db import transaction
 
-    from scheduler_core.models import Task
+    from scheduler_core.errors import InvalidTask
+    from scheduler_core.tasks.lookup import find_task
 
     with transaction.atomic():
-        task = Task.objects.select_for_update().filter(name=name).first()
-        if task is None:
-            raise NotFound(f"task {name!r} not found")
+        task = find_task(name, for_update=True)
         set_name = task.task_set.name if task.task_set_id is not None else None  # type: ignore[union-attr]
         if task.enabled == enabled:
             return TaskChange(name, False, set_name)
         task.enabled = enabled
         # save() refreshes spec_hash; Task's post_save signal re-plans it after the commit
-        task.save(update_fields=["enabled", "spec_hash", "updated_at"])
+        # (a disable always goes through, even for a quarantined row; an enable is validated)
+        try:
+            task.save(update_fields=["enabled", "spec_hash", "updated_at"], validate=enabled)
+        except ValidationError as exc:
+            raise InvalidTask.of(name, exc) from None
     return TaskChange(name, True, set_name)
 
 
@@ -45,12 +47,10 @@ def delete_task(name: str) -> TaskChange:
     `set_name` tells the caller that a manifest set owned it: that set's next apply re-creates it."""
     from django.db import transaction
 
-    from scheduler_core.models import Task
+    from scheduler_core.tasks.lookup import find_task
 
     with transaction.atomic():
-        task = Task.objects.select_for_update().filter(name=name).first()
-        if task is None:
-            raise NotFound(f"task {name!r} not found")
+        task = find_task(name, for_update=True)
         set_name = task.task_set.name if task.task_set_id is not None else None  # type: ignore[union-attr]
         task.delete()  # Task's post_delete signal removes its pending job after the commit
     return TaskChange(name, True, set_name)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from django.test.utils import TestContextDecorator, override_settings
 
 from scheduler_core.errors import UsageError, broker_error
+from scheduler_core.jobs import failure
 from scheduler_core.jobs.record import JobStatus
 from scheduler_core.worker import running, timeouts
 from scheduler_core.worker.running import AfterWork
@@ -91,8 +92,8 @@ def _run(queue: Queue, job: Job, worker: str, timeouts_on: bool) -> None:
     from scheduler_core.queues import lifecycle
     from scheduler_core.queues.lifecycle import Outcome
 
-    ran = running.run(queue.callables, job, timeouts_on=timeouts_on)
-    if not ran.ok and job.retries_left > 0 and ran.retryable:
+    ran = running.run(queue.callables, job, queue.config.max_result_bytes, timeouts_on=timeouts_on)
+    if not ran.ok and ran.exc is not None and failure.retry_in(job, ran.exc) is not None:
         lifecycle.retry_later(queue, job, 0.0, ran.fields)  # due now: the next round runs it
         return
     status = JobStatus.FINISHED if ran.ok else JobStatus.FAILED

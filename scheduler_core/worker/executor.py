@@ -5,6 +5,9 @@ records the outcome and claims the next job from the same queue in one Lua call.
 blocks on the queues' signal lists (push-based pick-up) and then claims in priority order.
 The process reports its current job through its shared-memory slot (slots.py), never over a
 socket, so the supervisor can renew leases and enforce hard timeouts at no per-job cost.
+
+`loop()` calls `step()` until it returns an exit code; `step()` is one turn (claim, or wait, or
+run and record the held job), so tests drive an executor in-process, job by job.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any, TypeVar
 
+from scheduler_core.jobs import failure
 from scheduler_core.jobs.record import Job, JobStatus
 from scheduler_core.queues import lifecycle
 from scheduler_core.queues.lifecycle import Outcome
 from scheduler_core.queues.queue import Queue
-from scheduler_core.worker import logs, running, timeouts
+from scheduler_core.worker import logs, outage, running, timeouts
+from scheduler_core.worker.clock import SYSTEM, Clock
 from scheduler_core.worker.link import Link
 from scheduler_core.worker.running import AfterWork, Callables
 from scheduler_core.worker.slots import RUN, STOP, SUSPEND, Slots
@@ -72,16 +77,6 @@ def set_parent_death_signal() -> None:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
 
 
-def prepare_fork() -> None:
-    """Before a fork: move every object to the GC's permanent generation, so that collections in
-    the child do not write to (and so copy) the pages it shares with the supervisor."""
-    import gc
-
-    logs.flush()  # else the child inherits the buffered lines and writes them a second time
-    gc.collect()
-    gc.freeze()
-
-
 class Executor:
     def __init__(
         self,
@@ -94,6 +89,7 @@ class Executor:
         burst: bool,
         callback_timeout: float,
         supervisor_pid: int,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.index = index
         self.queues = list(queues)
@@ -108,6 +104,11 @@ class Executor:
         self.links: dict[int, Link] = {}  # one dedicated connection per broker client
         self.interruptible = False
         self.log_jobs = log.isEnabledFor(logging.INFO)
+        self.clock = clock
+        self.job: Job | None = None  # claimed and not yet recorded
+        self.qi = 0  # the index of its queue
+        self.trouble = ""  # the broker fault being ridden out ("": none)
+        self.max_result_bytes = queues[0].config.max_result_bytes
 
     # ----- process setup -----
     def _setup(self) -> None:
@@ -133,32 +134,42 @@ class Executor:
             self._after(0, work)
         return self.loop()
 
+    def finalize(self, after_work: Sequence[AfterWork]) -> int:
+        """The short-lived process of a shutdown: the callbacks of jobs the supervisor recorded."""
+        self._setup()
+        for work in after_work:
+            self._after(0, work)
+        return 0
+
     # ----- the loop -----
     def loop(self) -> int:
-        job: Job | None = None
-        qi = 0
-        while True:
-            if job is None:
-                mode = self.slots.mode
-                if mode == STOP:
-                    return 0
-                if mode == SUSPEND:
-                    self._pause()
-                    continue
-                if self.budget is not None and not self.budget.take():
-                    return 0
-                got = self._broker(self._claim)
-                if got is None:
-                    if self.budget is not None:
-                        self.budget.give_back()
-                    if self.burst:
-                        if self._broker(self._promote):
-                            continue
-                        return 0
-                    self._wait()
-                    continue
-                qi, job = got
-            qi, job = self._process(qi, job)
+        while (code := self.step()) is None:
+            pass
+        return code
+
+    def step(self) -> int | None:
+        """One turn: with no job held, claim one (or pause, or wait for work); then run the held
+        job and record it (which may claim the next). Returns the exit code once done."""
+        if self.job is None:
+            mode = self.slots.mode
+            if mode == STOP:
+                return 0
+            if mode == SUSPEND:
+                self._pause()
+                return None
+            if self.budget is not None and not self.budget.take():
+                return 0
+            got = self._broker(self._claim)
+            if got is None:
+                if self.budget is not None:
+                    self.budget.give_back()
+                if self.burst:
+                    return None if self._broker(self._promote) else 0
+                self._wait()
+                return None
+            self.qi, self.job = got
+        self.qi, self.job = self._process(self.qi, self.job)
+        return None
 
     def _claim(self) -> tuple[int, Job] | None:
         for i, q in enumerate(self.queues):
@@ -202,31 +213,34 @@ class Executor:
 
     def _broker(self, fn: Callable[[], _T]) -> _T:
         """Call `fn`, riding out a broker outage (logged once) until the supervisor says stop."""
-        import redis
-
         failures = 0
         while True:
             try:
-                return fn()
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                if failures == 0:
-                    log.error("broker unreachable: %s (retrying)", exc)
+                value = fn()
+            except Exception as exc:
+                if not outage.is_outage(exc):
+                    raise
+                self.trouble = outage.changed(log, self.trouble, "broker", exc)
                 failures += 1
                 if self.slots.mode == STOP and failures > 3:
                     raise
                 time.sleep(min(0.1 * 2**failures, 2.0))
+            else:
+                if self.trouble:
+                    self.trouble = outage.changed(log, self.trouble, "broker", None)
+                return value
 
     # ----- one job -----
     def _process(self, qi: int, job: Job) -> tuple[int, Job | None]:
         queue = self.queues[qi]
-        started = time.time()
+        started = self.clock.mono()
         # the slot holds the claim's start time: the supervisor fences its own records with it
-        claimed = job.started_at.timestamp() if job.started_at else started
+        claimed = job.started_at.timestamp() if job.started_at else self.clock.wall()
         self.slot.begin(qi, job.id, claimed, timeouts.hard_deadline(started, job.timeout))
-        ran = running.run(self.callables, job)
-        ended = time.time()
-        if not ran.ok and job.retries_left > 0 and ran.retryable:
-            delay = running.retry_delay(job)
+        ran = running.run(self.callables, job, self.max_result_bytes)
+        ended = self.clock.mono()
+        delay = None if ran.ok or ran.exc is None else failure.retry_in(job, ran.exc)
+        if delay is not None:
             self._broker(lambda: lifecycle.retry_later(queue, job, delay, ran.fields))
             self.slot.end(False)
             if self.log_jobs:
@@ -261,7 +275,7 @@ class Executor:
                 "" if recorded else " (not recorded: no longer active)",
             )
         if work is not None and recorded and job.task_id is not None:
-            job.ended_at = datetime.fromtimestamp(ended, UTC)
+            job.ended_at = datetime.fromtimestamp(self.clock.wall(), UTC)
             running.record_task_run(work)
         return 0, nxt
 
@@ -284,13 +298,13 @@ class Executor:
     def _callback(self, work: AfterWork) -> None:
         path, _ = work.callback
         if path:
-            self.slot.extend(timeouts.hard_deadline(time.time(), self.callback_timeout))
+            self.slot.extend(timeouts.hard_deadline(self.clock.mono(), self.callback_timeout))
             running.run_callback(work, self.callables, self.callback_timeout)
 
     def _after(self, qi: int, work: AfterWork) -> None:
         """Callbacks and task bookkeeping of a job the supervisor recorded (hard timeout, stop)."""
-        now = time.time()
-        self.slot.begin(qi, work.job.id, now, timeouts.hard_deadline(now, self.callback_timeout))
+        self.slot.begin(qi, work.job.id, self.clock.wall(),
+                        timeouts.hard_deadline(self.clock.mono(), self.callback_timeout))  # fmt: skip
         running.run_callback(work, self.callables, self.callback_timeout)
         if work.job.task_id is not None:
             running.record_task_run(work)

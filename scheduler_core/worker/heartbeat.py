@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from scheduler_core.broker.keys import GlobalKeys
-from scheduler_core.errors import Conflict
+from scheduler_core.errors import Conflict, is_out_of_memory, out_of_memory
 from scheduler_core.jobs.record import dumps
 from scheduler_core.queues import lifecycle
 
@@ -38,7 +38,13 @@ def live_since(config: SchedulerConfig, now: float) -> float:
 
 class Heartbeat:
     def __init__(
-        self, name: str, queues: Sequence[Queue], config: SchedulerConfig, client: redis.Redis
+        self,
+        name: str,
+        queues: Sequence[Queue],
+        config: SchedulerConfig,
+        client: redis.Redis,
+        *,
+        server_clock: bool = False,
     ) -> None:
         self.name = name
         self.queues = list(queues)
@@ -46,13 +52,17 @@ class Heartbeat:
         self.client = client
         self.keys = GlobalKeys(config.key_prefix)
         self.record_ttl = max(int(config.lease_ttl * 2), 60)
+        self.server_clock = server_clock  # a live worker: promotions read the broker's clock
 
     def register(self, now: float, concurrency: int) -> None:
         """Write the worker record; Conflict when a live worker already has this name."""
         k = self.keys
         score = self.client.zscore(k.workers, self.name)
         if score is not None and float(score) >= live_since(self.config, now):
-            raise Conflict(f"a worker named {self.name!r} is already running (choose another --name)")
+            if not self._dead_here(k.worker(self.name)):
+                raise Conflict(f"a worker named {self.name!r} is already running (choose another --name)")
+            log.info("worker %s: its previous process on this host is gone: taking over", self.name,
+                     extra={"worker": self.name})  # fmt: skip
         pipe = self.client.pipeline(transaction=True)
         pipe.delete(k.worker(self.name))
         pipe.hset(k.worker(self.name), mapping={
@@ -64,6 +74,17 @@ class Heartbeat:
         pipe.expire(k.worker(self.name), self.record_ttl)
         pipe.zadd(k.workers, {self.name: now})
         pipe.execute()
+
+    def _dead_here(self, record_key: str) -> bool:
+        """True when the live-looking record of this name is of a process on this host that is gone
+        (a SIGKILLed worker restarted at once): its leases are recovered as any lost worker's."""
+        from scheduler_core.worker.pidfile import alive
+
+        host, pid = self.client.hmget(record_key, ["host", "pid"])
+        text = str(pid or "")
+        if host != socket.gethostname() or not text.isdigit():
+            return False
+        return int(text) != os.getpid() and not alive(int(text))
 
     def beat(
         self, now: float, state: str, current: Sequence[tuple[int, str]], done: int, failed: int
@@ -83,7 +104,16 @@ class Heartbeat:
         pipe.expire(k.worker(self.name), self.record_ttl)
         pipe.zadd(k.workers, {self.name: now})
         pipe.zrangebyscore(k.workers, "-inf", f"({live_since(self.config, now)}")
-        dead: list[str] = pipe.execute()[-1]
+        try:
+            dead: list[str] = pipe.execute()[-1]
+        except Exception as exc:
+            if not is_out_of_memory(exc):
+                raise
+            # writes refused: keep at least this worker's liveness (the job leases were renewed)
+            from scheduler_core.broker.scripts import scripts_for
+
+            scripts_for(self.client).rescore(keys=[k.workers], args=[repr(now), self.name])
+            raise out_of_memory() from None
         if dead:
             pipe = self.client.pipeline(transaction=False)
             for name in dead:
@@ -96,7 +126,14 @@ class Heartbeat:
                 log.warning("job %s: its worker was lost (lease expired): %s", job_id, outcome,
                             extra={"job_id": job_id, "queue": q.name, "outcome": outcome})  # fmt: skip
             # occurrences missed during downtime are the scheduler's: it applies their misfire policy
-            q.promote_due(now=now, hold_tasks_before=now - self.config.misfire_grace)
+            grace = self.config.misfire_grace
+            if self.server_clock:  # the broker's time when the script runs: `now` may be stale by then
+                q.promote_due(hold_late_by=grace)
+            else:
+                q.promote_due(now=now, hold_tasks_before=now - grace)
+            # ids of expired records leave the terminal registries on this timer too, not only when
+            # another job ends there (a quiet queue would keep them all)
+            q.prune(now=now)
 
     def unregister(self) -> None:
         k = self.keys

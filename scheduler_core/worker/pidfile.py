@@ -8,7 +8,7 @@ import os
 from scheduler_core.errors import Conflict, InvalidInput
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -31,7 +31,7 @@ class PidFile:
             text = ""
         except OSError as exc:
             raise InvalidInput(f"pid file {self.path}: {exc.strerror}") from None
-        if text.isdigit() and int(text) != self.pid and _alive(int(text)):
+        if text.isdigit() and int(text) != self.pid and alive(int(text)):
             raise Conflict(f"pid file {self.path} belongs to running process {text}")
         tmp = f"{self.path}.{self.pid}.tmp"
         try:

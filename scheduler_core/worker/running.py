@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from scheduler_core.callables import check_allowed, import_callable
-from scheduler_core.errors import CallableError
-from scheduler_core.jobs import current
-from scheduler_core.jobs.record import Job, JobStatus, Retry, dumps
+from scheduler_core.callables import resolve
+from scheduler_core.jobs.record import Job, JobStatus, dumps
 from scheduler_core.worker import timeouts
+from scheduler_core.worker.current import running_job
 
 log = logging.getLogger("taskctl.worker")
 
@@ -32,10 +31,6 @@ class Ran:
     exc: BaseException | None = None
     fields: dict[str, Any] = field(default_factory=dict)  # the record's result / failure fields
 
-    @property
-    def retryable(self) -> bool:
-        return not isinstance(self.exc, CallableError)
-
 
 class Callables:
     """Dotted path -> (callable, is coroutine function), resolved and checked once per process."""
@@ -47,9 +42,7 @@ class Callables:
     def get(self, path: str) -> tuple[Callable[..., Any], bool]:
         entry = self.cache.get(path)
         if entry is None:
-            if self.allowed:
-                check_allowed(path, self.allowed)
-            func = import_callable(path)
+            func = resolve(path, self.allowed)
             entry = self.cache[path] = (func, inspect.iscoroutinefunction(func))
         return entry
 
@@ -68,25 +61,34 @@ def call(
         timeouts.disarm()
 
 
-def run(callables: Callables, job: Job, *, timeouts_on: bool = True) -> Ran:
+def run(
+    callables: Callables, job: Job, max_result_bytes: int | None = None, *, timeouts_on: bool = True
+) -> Ran:
     """Call the job (as `get_current_job()`); `timeouts_on=False` where no SIGALRM can be used."""
-    token = current.enter(job)
+    token = running_job.set(job)
     try:
         func, is_async = callables.get(job.callable)
         result = call(func, is_async, job.args, job.kwargs, job.timeout if timeouts_on else 0)
     except BaseException as exc:  # a job may raise anything, SystemExit included
         return Ran(False, exc=exc, fields=failure_fields(exc, tb_module.format_exc()))
     finally:
-        current.leave(token)
-    return Ran(True, result=result, fields=result_fields(result))
+        running_job.reset(token)
+    return Ran(True, result=result, fields=result_fields(result, max_result_bytes))
 
 
-def result_fields(result: Any) -> dict[str, Any]:
-    """The result as JSON, or its repr (as a JSON string, marked) when it is not JSON."""
+def result_fields(result: Any, max_bytes: int | None = None) -> dict[str, Any]:
+    """The result as JSON, or its repr (as a JSON string, marked) when it is not JSON. A result
+    over `max_bytes` (MAX_RESULT_BYTES) is replaced by a marker string naming its size, marked as
+    a repr too: the job still finishes, and no write can pass Redis's 512 MB value limit."""
     try:
-        return {"result": dumps(result, "result")}
+        fields: dict[str, Any] = {"result": dumps(result, "result")}
     except Exception:
-        return {"result": dumps(_safe_repr(result), "result"), "result_repr": "1"}
+        fields = {"result": dumps(_safe_repr(result), "result"), "result_repr": "1"}
+    size = len(fields["result"])
+    if max_bytes is not None and max_bytes > 0 and size > max_bytes:
+        marker = f"<result not stored: {size} bytes of JSON, over MAX_RESULT_BYTES ({max_bytes})>"
+        return {"result": dumps(marker, "result"), "result_repr": "1", "result_bytes": size}
+    return fields
 
 
 def _safe_repr(value: Any) -> str:
@@ -100,7 +102,7 @@ def exc_name(exc: BaseException) -> str:
     cls = type(exc)
     return (
         cls.__qualname__
-        if cls.__module__ in ("builtins", "scheduler_core.worker.timeouts")
+        if cls.__module__ in ("builtins", "scheduler_core.jobs.failure")
         else f"{cls.__module__}.{cls.__qualname__}"
     )
 
@@ -115,11 +117,6 @@ def failure_fields(exc: BaseException, traceback: str = "") -> dict[str, Any]:
         "exc_message": message[:_MAX_TRACEBACK],
         "traceback": traceback[-_MAX_TRACEBACK:],
     }
-
-
-def retry_delay(job: Job) -> float:
-    """The wait before the next attempt: backoff[attempt - 1], the last value repeating."""
-    return float(Retry(max=0, backoff=tuple(job.backoff)).delay(job.attempt))
 
 
 # ----- after the job ended: callbacks and the task's bookkeeping -----
@@ -149,7 +146,7 @@ def run_callback(work: AfterWork, callables: Callables, callback_timeout: float)
     `callback_timeout` 0: no timeout (where no SIGALRM can be used)."""
     path, args = work.callback
     if path:
-        token = current.enter(work.job)
+        token = running_job.set(work.job)
         try:
             func, is_async = callables.get(path)
             call(func, is_async, list(args), {}, callback_timeout)
@@ -159,22 +156,22 @@ def run_callback(work: AfterWork, callables: Callables, callback_timeout: float)
             log.warning("job %s: callback %s failed: %s: %s", work.job.id, path, exc_name(exc), exc,
                         extra={"job_id": work.job.id, "callback": path})  # fmt: skip
         finally:
-            current.leave(token)
+            running_job.reset(token)
 
 
 def record_task_run(work: AfterWork, *, reconnect: bool = True) -> None:
     """Record the run on the job's task. `reconnect=False` in the caller's process (eager, drain):
-    its connection (perhaps inside a test's transaction) is used as it is."""
-    from django.db import close_old_connections
-
-    from scheduler_core.tasks.runs import record_run
+    its connection (perhaps inside a test's transaction) is used as it is, and an error shows."""
+    from scheduler_core.tasks.runs import record_or_defer, record_run
 
     job = work.job
     assert job.task_id is not None
-    try:
+    try:  # a database outage defers the bookkeeping to the scheduler (runs.py): nothing is lost
+        ended = job.ended_at or datetime.now(UTC)
         if reconnect:
-            close_old_connections()
-        record_run(job.task_id, job.occurrence, work.status.value, job.ended_at or datetime.now(UTC))
+            record_or_defer(job.task_id, job.occurrence, work.status.value, ended, job.id)
+        else:
+            record_run(job.task_id, job.occurrence, work.status.value, ended)
     except Exception as exc:
         log.warning("job %s: recording the run of task %s failed: %r", job.id, job.task_id, exc,
                     extra={"job_id": job.id, "task_id": job.task_id})  # fmt: skip

@@ -16,7 +16,7 @@ import signal
 import time
 
 from scheduler_core.errors import TaskctlError
-from scheduler_core.worker import logs
+from scheduler_core.worker import forking
 
 log = logging.getLogger("taskctl.worker")
 
@@ -76,22 +76,8 @@ class SchedulerProcess:
         self.exits = 0
 
     def start(self, now: float) -> None:
-        from django.db import connections
-
-        from scheduler_core.worker.executor import prepare_fork
-
-        connections.close_all()
-        prepare_fork()
-        pid = os.fork()
-        if pid == 0:
-            code = 70
-            try:
-                code = _child()
-            finally:
-                logs.flush()
-                os._exit(code)
-        self.pid, self.started = pid, now
-        log.debug("scheduler started (pid %d)", pid)
+        self.pid, self.started = forking.fork(_child, "scheduler process"), now
+        log.debug("scheduler started (pid %d)", self.pid)
 
     def poll(self, now: float) -> None:
         """Restart the scheduler if it exited (after its back-off delay)."""
@@ -119,8 +105,8 @@ class SchedulerProcess:
             return
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-        end = time.time() + timeout
-        while time.time() < end:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
             try:
                 if os.waitpid(pid, os.WNOHANG)[0]:
                     return

@@ -5,6 +5,10 @@ kills one whose job passes its hard deadline (recording the job as timed out), r
 heartbeat, the commands listener thread and the scheduler subprocess, and turns SIGTERM/SIGINT
 into a warm shutdown (first) or a cold one (second). User code never runs here: callbacks of
 jobs recorded by the supervisor run in the next execution process (or a short-lived one).
+
+`run()` sets up and then calls `tick()` until it returns False, sleeping in between. `tick()`
+is one look at everything, read against the injected clock; with `start_child` injected too,
+tests step a supervisor in-process (hard timeouts, fencing, idle exit) with no real worker.
 """
 
 from __future__ import annotations
@@ -16,22 +20,29 @@ import queue as queue_module
 import select
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
+from scheduler_core.broker.connection import check, get_client
+from scheduler_core.checks import open_callables_warning
 from scheduler_core.conf import get_config
+from scheduler_core.jobs import failure
 from scheduler_core.jobs.record import JobStatus
 from scheduler_core.queues import lifecycle
 from scheduler_core.queues.lifecycle import Outcome
 from scheduler_core.queues.queue import Queue, get_queue
-from scheduler_core.worker import logs, running, timeouts
-from scheduler_core.worker.executor import Budget, Executor, prepare_fork
+from scheduler_core.worker import forking, logs, outage, timeouts
+from scheduler_core.worker.clock import SYSTEM, Clock
+from scheduler_core.worker.commands import Listener
+from scheduler_core.worker.executor import Budget, Executor
 from scheduler_core.worker.heartbeat import Heartbeat, default_name
 from scheduler_core.worker.options import WorkerOptions
 from scheduler_core.worker.pidfile import PidFile
-from scheduler_core.worker.running import AfterWork
+from scheduler_core.worker.running import AfterWork, failure_fields
+from scheduler_core.worker.scheduler_proc import SchedulerProcess
 from scheduler_core.worker.slots import RUN, STOP, SUSPEND, Slots
 
 log = logging.getLogger("taskctl.worker")
@@ -43,12 +54,20 @@ _COLD_IDLE_GRACE = 2.0  # seconds an idle execution process gets to exit in a co
 @dataclass
 class Child:
     pid: int
-    started: float
+    started: float  # monotonic
+
+
+# starts the process of slot `index`, which first runs the given follow-up work; returns its pid
+StartChild = Callable[[int, list[AfterWork]], int]
 
 
 class Supervisor:
-    def __init__(self, options: WorkerOptions) -> None:
+    def __init__(
+        self, options: WorkerOptions, *, clock: Clock = SYSTEM, start_child: StartChild | None = None
+    ) -> None:
         self.options = options
+        self.clock = clock
+        self.start_child = start_child or self._fork_executor
         self.config = get_config()
         names = options.queues or list(self.config.queues)
         self.queues: list[Queue] = [get_queue(n) for n in dict.fromkeys(names)]  # UnknownQueue: exit 3
@@ -65,16 +84,18 @@ class Supervisor:
         self.cold = False
         self.cold_since = 0.0
         self.extra_failed = 0  # jobs recorded failed here (hard timeouts, stops, lost processes)
-        self.last_busy = time.time()
+        self.last_busy = clock.mono()
+        self.next_beat = 0.0
+        self.handled_signals = 0
         self.pid = os.getpid()
         self.registered = False
+        self.heartbeat: Heartbeat | None = None
+        self.listener: Listener | None = None
+        self.scheduler: SchedulerProcess | None = None
+        self.beat_trouble = ""  # what the last heartbeat failed with ("": it worked)
 
     # ----- start and stop -----
     def run(self) -> int:
-        from scheduler_core.broker.connection import check, get_client
-        from scheduler_core.worker.commands import Listener
-        from scheduler_core.worker.scheduler_proc import SchedulerProcess
-
         cfg = self.config
         for url in dict.fromkeys([cfg.broker_url] + [q.broker_url for q in self.queues]):
             check(url, cfg.connect_timeout)  # BrokerUnavailable: exit 69
@@ -82,28 +103,30 @@ class Supervisor:
         if pid_file:
             pid_file.acquire()  # Conflict: exit 4
         try:
-            self.heartbeat = Heartbeat(
-                self.name, self.queues, cfg, get_client(cfg.broker_url, cfg.connect_timeout)
-            )
+            client = get_client(cfg.broker_url, cfg.connect_timeout)
+            self.heartbeat = Heartbeat(self.name, self.queues, cfg, client, server_clock=True)
             channel = self.heartbeat.keys.commands
             self.listener = Listener(cfg.broker_url, cfg.connect_timeout, channel, self.name, self._deliver)
             self.listener.start()
             self.listener.ready.wait(cfg.connect_timeout + 1)
-            self.heartbeat.register(time.time(), self.concurrency)  # Conflict: exit 4
+            self.heartbeat.register(self.clock.wall(), self.concurrency)  # Conflict: exit 4
             self.registered = True
             self._install_signals()
             names = ", ".join(q.name for q in self.queues)
             log.info("worker %s started: queues %s, concurrency %d%s", self.name, names,
                      self.concurrency, ", burst" if self.options.burst else "",
                      extra={"worker": self.name, "queues": [q.name for q in self.queues]})  # fmt: skip
+            if (open_callables := open_callables_warning()) is not None:
+                log.warning("%s", open_callables)  # once started: start-up errors stay one line
             for q in self.queues:
                 q.scripts  # noqa: B018  # the Lua sources, read once here and shared by every child
             self.scheduler = SchedulerProcess() if self.options.with_scheduler else None
             if self.scheduler:
-                self.scheduler.start(time.time())
+                self.scheduler.start(self.clock.mono())
             for i in range(self.concurrency):
                 self._spawn(i)
-            self._loop()
+            while self.tick():
+                self._sleep()
         finally:
             self._shutdown()
             if pid_file:
@@ -115,20 +138,16 @@ class Supervisor:
             self._kill(i, JobStatus.STOPPED, "worker shut down")
         if self.after_work:
             self._finalize()
-        sched = getattr(self, "scheduler", None)
-        if sched is not None:
-            sched.stop()
-        listener = getattr(self, "listener", None)
-        if listener is not None:
-            listener.stop()
-        hb = getattr(self, "heartbeat", None)
-        if hb is None or not self.registered:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self.listener is not None:
+            self.listener.stop()
+        if self.heartbeat is None or not self.registered:
             return  # never started: another worker's record with this name is not ours to remove
-        if hb is not None:
-            try:
-                hb.unregister()
-            except Exception as exc:
-                log.warning("could not remove the worker record: %s", exc)
+        try:
+            self.heartbeat.unregister()
+        except Exception as exc:
+            log.warning("could not remove the worker record: %s", exc)
         log.info("worker %s stopped", self.name, extra={"worker": self.name})
         logs.flush()
 
@@ -150,40 +169,41 @@ class Supervisor:
             os.write(self.wake_w, b"c")
 
     # ----- the loop -----
-    def _loop(self) -> None:
-        interval = self.config.heartbeat_interval
-        next_beat = 0.0
-        handled_signals = 0
-        while True:
-            now = time.time()
-            if self.signals > handled_signals:
-                handled_signals = self.signals
-                self._stop(cold=handled_signals > 1)
-            while not self.commands.empty():
-                self._command(self.commands.get())
-            self._collect_children(now)
-            self._enforce(now)
-            if now >= next_beat:
-                self._beat(now)
-                next_beat = now + interval
-            self._check_idle(now)
-            if self.scheduler is not None and self.slots.mode != STOP:
-                self.scheduler.poll(now)
-            self._respawn(now)
-            if not self.children and (self.slots.mode == STOP or len(self.retired) == self.concurrency):
-                return
-            logs.flush()
-            try:
-                select.select([self.wake_r], [], [], max(0.0, min(_TICK, next_beat - time.time())))
-                while os.read(self.wake_r, 512):
-                    pass
-            except (BlockingIOError, InterruptedError):
+    def tick(self) -> bool:
+        """One look at signals, commands, processes, deadlines, heartbeat and idleness.
+        Returns False once the worker is done (stopped, or every process retired)."""
+        now = self.clock.mono()
+        if self.signals > self.handled_signals:
+            self.handled_signals = self.signals
+            self._stop(cold=self.handled_signals > 1)
+        while not self.commands.empty():
+            self._command(self.commands.get())
+        self._collect_children(now)
+        self._enforce(now)
+        if now >= self.next_beat:
+            self._beat()
+            self.next_beat = now + self.config.heartbeat_interval
+        self._check_idle(now)
+        if self.scheduler is not None and self.slots.mode != STOP:
+            self.scheduler.poll(now)
+        self._respawn(now)
+        return bool(self.children) or not (self.slots.mode == STOP or len(self.retired) == self.concurrency)
+
+    def _sleep(self) -> None:
+        """Until the next tick is due: a signal, a command or a child's exit wakes it early."""
+        logs.flush()
+        try:
+            timeout = min(_TICK, self.next_beat - self.clock.mono())
+            select.select([self.wake_r], [], [], max(0.0, timeout))
+            while os.read(self.wake_r, 512):
                 pass
+        except (BlockingIOError, InterruptedError):
+            pass
 
     def _stop(self, *, cold: bool) -> None:
         if cold and not self.cold:
             log.warning("cold shutdown: stopping the running jobs now")
-            self.cold, self.cold_since = True, time.time()
+            self.cold, self.cold_since = True, self.clock.mono()
         elif not cold and self.slots.mode != STOP:
             log.info("warm shutdown: finishing the running jobs (signal again to stop them now)")
         self.slots.mode = STOP
@@ -220,26 +240,19 @@ class Supervisor:
                 log.info("stop-job %s: not running here", msg.get("job_id"))
 
     # ----- execution processes -----
-    def _spawn(self, index: int) -> None:
-        from django.db import connections
+    def _executor(self, index: int, *, burst: bool, budget: Budget | None) -> Executor:
+        return Executor(index=index, queues=self.queues, worker=self.name, slots=self.slots,
+                        budget=budget, burst=burst,
+                        callback_timeout=self.options.callback_timeout,
+                        supervisor_pid=self.pid)  # fmt: skip
 
-        connections.close_all()  # never share a DB connection across fork
+    def _fork_executor(self, index: int, after: list[AfterWork]) -> int:
+        ex = self._executor(index, burst=self.options.burst, budget=self.budget)
+        return forking.fork(lambda: ex.main(after), "execution process")
+
+    def _spawn(self, index: int) -> None:
         after, self.after_work = self.after_work, []
-        prepare_fork()
-        pid = os.fork()
-        if pid == 0:
-            code = 70
-            try:
-                code = Executor(index=index, queues=self.queues, worker=self.name, slots=self.slots,
-                                budget=self.budget, burst=self.options.burst,
-                                callback_timeout=self.options.callback_timeout,
-                                supervisor_pid=self.pid).main(after)  # fmt: skip
-            except BaseException:
-                log.exception("execution process crashed")
-            finally:
-                logs.flush()
-                os._exit(code)
-        self.children[index] = Child(pid, time.time())
+        self.children[index] = Child(self.start_child(index, after), self.clock.mono())
 
     def _collect_children(self, now: float) -> None:
         for index, child in list(self.children.items()):
@@ -296,10 +309,10 @@ class Supervisor:
                 return  # its outcome was recorded already (or it is a callback run: nothing to record)
             if job.started_at is None or abs(job.started_at.timestamp() - view.started) > 0.001:
                 return  # the job was recovered and runs again (another claim): not this process's run
-            fields = running.failure_fields(exc)
+            fields = failure_fields(exc)
             self.extra_failed += 1
-            if status is not JobStatus.STOPPED and job.retries_left > 0:
-                delay = running.retry_delay(job)
+            delay = failure.retry_in(job, exc)
+            if delay is not None:
                 lifecycle.retry_later(queue, job, delay, fields)
                 log.info("job %s %s: %s, retry in %gs", job.id, job.callable, fields["exc_message"], delay)
                 return
@@ -313,7 +326,7 @@ class Supervisor:
         log.info("job %s %s: %s: %s", job.id, job.callable, status.value, fields["exc_message"], extra=extra)
         if job.task_id is not None or (job.on_stopped if status is JobStatus.STOPPED else job.on_failure):
             job.status = status
-            job.ended_at = datetime.now(UTC)
+            job.ended_at = datetime.fromtimestamp(self.clock.wall(), UTC)
             self.after_work.append(
                 AfterWork(job, status, None, fields["exc_type"], fields["exc_message"], "")
             )
@@ -331,30 +344,16 @@ class Supervisor:
                     view.job_id,
                     self.children[index].pid,
                 )
-                self._kill(index, JobStatus.FAILED, f"hard timeout: killed after {now - view.started:.1f}s")
+                ran_for = self.clock.wall() - view.started
+                self._kill(index, JobStatus.FAILED, f"hard timeout: killed after {ran_for:.1f}s")
 
     def _finalize(self) -> None:
         """Run the callbacks of jobs recorded here in a short-lived process (no spare one is left)."""
-        from django.db import connections
-
-        connections.close_all()
         after, self.after_work = self.after_work, []
-        pid = os.fork()
-        if pid == 0:
-            code = 70
-            try:
-                ex = Executor(index=0, queues=self.queues, worker=self.name, slots=self.slots, budget=None,
-                              burst=True, callback_timeout=self.options.callback_timeout,
-                              supervisor_pid=self.pid)  # fmt: skip
-                ex._setup()
-                for work in after:
-                    ex._after(0, work)
-                code = 0
-            finally:
-                logs.flush()
-                os._exit(code)
-        deadline = time.time() + (self.options.callback_timeout + 1) * len(after)
-        while time.time() < deadline:
+        ex = self._executor(0, burst=True, budget=None)
+        pid = forking.fork(lambda: ex.finalize(after), "callback process")
+        deadline = time.monotonic() + (self.options.callback_timeout + 1) * len(after)
+        while time.monotonic() < deadline:
             if os.waitpid(pid, os.WNOHANG)[0]:
                 return
             time.sleep(0.05)
@@ -377,12 +376,16 @@ class Supervisor:
         )
         return state, current, done, failed + self.extra_failed
 
-    def _beat(self, now: float) -> None:
+    def _beat(self) -> None:
+        if self.heartbeat is None:
+            return
         state, current, done, failed = self._state()
         try:
-            self.heartbeat.beat(now, state, current, done, failed)
+            self.heartbeat.beat(self.clock.wall(), state, current, done, failed)
         except Exception as exc:
-            log.error("heartbeat failed: %s", exc)
+            self.beat_trouble = outage.changed(log, self.beat_trouble, "heartbeat", exc)
+        else:
+            self.beat_trouble = outage.changed(log, self.beat_trouble, "heartbeat", None)
 
     def _check_idle(self, now: float) -> None:
         limit = self.options.max_idle_time

@@ -1,6 +1,7 @@
 """Soft timeouts: SIGALRM raises JobTimeout inside the running job, so it can clean up.
 
-A job that ignores it is killed by the supervisor at its hard deadline (`hard_deadline`).
+A job that ignores it is killed by the supervisor at its hard deadline (`hard_deadline`), a
+reading of the monotonic clock.
 """
 
 from __future__ import annotations
@@ -11,18 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+# the exceptions a job sees or is recorded with; defined beside the rule that decides their fate
+from scheduler_core.jobs.failure import JobStopped, JobTimeout, WorkerLost
 
-class JobTimeout(Exception):
-    """The job (or callback) ran longer than its timeout."""
-
-
-class JobStopped(Exception):
-    """The job was stopped by a command or by a cold shutdown."""
-
-
-class WorkerLost(Exception):
-    """The execution process running the job died."""
-
+__all__ = ["JobStopped", "JobTimeout", "WorkerLost", "arm", "disarm", "grace", "hard_deadline", "install"]
 
 _armed = 0.0  # seconds of the armed timer, 0 when none
 
@@ -72,4 +65,5 @@ def grace(timeout: float) -> float:
 
 
 def hard_deadline(started: float, timeout: float) -> float:
+    """`started` and the result are monotonic-clock readings (the supervisor compares them)."""
     return started + timeout + grace(timeout) if timeout > 0 else float("inf")

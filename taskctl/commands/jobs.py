@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from taskctl import bootstrap
+from taskctl.numbers import MAX_INT
 from taskctl.render import Format, OutputOption
 
 app = typer.Typer(name="jobs", help="Inspect and act on jobs.", no_args_is_help=True)
@@ -55,12 +56,12 @@ def list_jobs(
         typer.Option("--registry", "-r", help="scheduled | queued | active | finished | failed | canceled"),
     ] = "queued",
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10000, help="Jobs per page.")] = 50,
-    offset: Annotated[int, typer.Option("--offset", min=0, help="Jobs to skip.")] = 0,
+    offset: Annotated[int, typer.Option("--offset", min=0, max=MAX_INT, help="Jobs to skip.")] = 0,
     output: Format | None = OutputOption,
 ) -> None:
     """One page of a registry's jobs: queued in pick-up order, scheduled by due time, others newest first."""
     from scheduler_core.inspect import job_page
-    from taskctl.render import emit, resolve
+    from taskctl.render import clip, emit, resolve
 
     bootstrap.setup_broker()
     records, total = job_page(queue, registry, offset=offset, limit=limit)
@@ -70,9 +71,10 @@ def list_jobs(
         emit(fmt, "jobs", "jobs", records, [], extra=extra)
         return
     when = _TIME_FIELD[registry]
+    fit = clip if fmt is Format.table else str
     for r in records:
-        r["args"] = _json_text(r["args"])
-        r["kwargs"] = _json_text(r["kwargs"])
+        r["args"] = fit(_json_text(r["args"]))
+        r["kwargs"] = fit(_json_text(r["kwargs"]))
         r["time"] = r[when]
         r["error"] = ": ".join(x for x in (r.get("exc_type"), _first_line(r.get("exc_message"))) if x) or None
     columns = [
@@ -123,14 +125,15 @@ def show(
 ) -> None:
     """Everything about one job: call, status, times, worker, result or traceback, task and occurrence."""
     from scheduler_core.inspect import job_detail
-    from taskctl.render import emit_object, resolve
+    from taskctl.render import clip, emit_object, resolve
 
     bootstrap.setup_broker()
     detail = job_detail(job_id, queue, name_of_task=_task_name)
     fmt = resolve(output)
     if fmt not in (Format.json, Format.yaml):
+        fit = clip if fmt is Format.table else str
         for f in _TEXT_FIELDS:
-            detail[f] = _json_text(detail[f])
+            detail[f] = fit(_json_text(detail[f]))
         if detail["traceback"] is None:
             detail.pop("traceback")
     emit_object(fmt, "job", detail)
@@ -140,14 +143,26 @@ def show(
 def enqueue(
     callable_path: Annotated[str, typer.Argument(metavar="CALLABLE", help="Dotted path, e.g. myapp.jobs.f")],
     args: Annotated[
-        list[str] | None, typer.Argument(metavar="[ARG]...", help="JSON if it parses, else text.")
+        list[str] | None,
+        typer.Argument(
+            metavar="[ARG]...",
+            help='JSON if it parses, else text; text that starts with { [ or " must be valid JSON (exit 3).',
+        ),
     ] = None,
     kwarg: Annotated[
-        list[str] | None, typer.Option("--kwarg", "-k", metavar="K=V", help="Keyword argument.")
+        list[str] | None,
+        typer.Option(
+            "--kwarg",
+            "-k",
+            metavar="K=V",
+            help="Keyword argument; K a Python identifier, each K once (exit 3 otherwise); V as ARG.",
+        ),
     ] = None,
     queue: Annotated[str, typer.Option("--queue", "-q", help="Queue to enqueue to.")] = "default",
     at: Annotated[str | None, typer.Option("--at", help="Run at this ISO-8601 time (with offset).")] = None,
-    in_: Annotated[str | None, typer.Option("--in", help="Run after this delay: 90s, 15m, 2h, 1d.")] = None,
+    in_: Annotated[
+        str | None, typer.Option("--in", help="Run after this delay: 90s, 15m, 2h, 1d (at most 100 years).")
+    ] = None,
     output: Format | None = OutputOption,
 ) -> None:
     """Enqueue one job now (or at / in a given time); prints its id."""
@@ -172,7 +187,7 @@ def enqueue(
     q = get_queue(queue)
     call = JobCall(
         check_callable(callable_path),
-        [parse_value(a) for a in args or []],
+        [parse_value(a, f"ARG {i + 1}") for i, a in enumerate(args or [])],
         parse_kwargs(kwarg or []),
         at=parse_instant(at) if at is not None else (time.time() + parse_duration(in_) if in_ else None),
     )

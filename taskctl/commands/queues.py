@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from taskctl import bootstrap
+from taskctl.numbers import DAY, MAX_INT, seconds
 from taskctl.render import Format, OutputOption
 
 if TYPE_CHECKING:
@@ -112,9 +113,17 @@ def show(
         list[str] | None, typer.Argument(help="Queues to show (default: all configured).")
     ] = None,
     watch: Annotated[bool, typer.Option("--watch", "-w", help="Refresh until Ctrl-C.")] = False,
-    interval: Annotated[float, typer.Option("--interval", min=0.1, help="Seconds between readings.")] = 2.0,
+    interval: Annotated[
+        float,
+        typer.Option(
+            "--interval",
+            min=0.1,
+            callback=seconds("--interval", DAY),
+            help="Seconds between readings (0.1 to 86400).",
+        ),
+    ] = 2.0,
     count: Annotated[
-        int | None, typer.Option("--count", min=1, hidden=True, help="Stop after N readings.")
+        int | None, typer.Option("--count", min=1, max=MAX_INT, hidden=True, help="Stop after N readings.")
     ] = None,
     output: Format | None = OutputOption,
 ) -> None:

@@ -21,6 +21,7 @@ COLUMNS = [
     ("next_run_at", "next run"),
     ("last_run_at", "last run"),
     ("last_status", "last status"),
+    ("invalid_reason", "invalid reason"),
 ]
 
 
@@ -84,6 +85,8 @@ def _for_people(row: dict[str, Any]) -> dict[str, Any]:
     last = _minute(row["last_run_at"])
     if last and row["last_status"]:
         last += f" {row['last_status']}"
+    if row.get("invalid_reason"):  # quarantined: the reason, where people look first
+        last = f"invalid: {row['invalid_reason']}"
     return {**row, "next_run_at": _minute(row["next_run_at"]), "last_run": last}
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from taskctl import bootstrap
+from taskctl.numbers import DAY, seconds
 from taskctl.render import Format, OutputOption
 
 if TYPE_CHECKING:
@@ -185,7 +186,13 @@ def apply(
         bool, typer.Option("--allow-empty", help="Let --prune delete every task of a set.")
     ] = False,
     lock_timeout: Annotated[
-        float, typer.Option("--lock-timeout", min=0.0, help="Seconds to wait for a concurrent apply.")
+        float,
+        typer.Option(
+            "--lock-timeout",
+            min=0.0,
+            callback=seconds("--lock-timeout", DAY),
+            help="Seconds to wait for a concurrent apply (0 to 86400).",
+        ),
     ] = 30.0,
     output: Format | None = OutputOption,
 ) -> None:

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from taskctl import bootstrap
+from taskctl.numbers import DAY, MAX_INT, seconds
 
 app = typer.Typer(name="worker", help="Run a worker (and its scheduler).", no_args_is_help=True)
 
@@ -40,11 +41,16 @@ def start(
         bool, typer.Option("--burst", help="Run until the queues are empty, then exit 0.")
     ] = False,
     max_jobs: Annotated[
-        int | None, typer.Option("--max-jobs", min=1, help="Exit 0 after this many jobs.")
+        int | None, typer.Option("--max-jobs", min=1, max=MAX_INT, help="Exit 0 after this many jobs.")
     ] = None,
     max_idle_time: Annotated[
         float | None,
-        typer.Option("--max-idle-time", min=0.1, help="Exit 0 after this many seconds without a job."),
+        typer.Option(
+            "--max-idle-time",
+            min=0.1,
+            callback=seconds("--max-idle-time", 365 * DAY),
+            help="Exit 0 after this many seconds without a job (at most a year).",
+        ),
     ] = None,
     with_scheduler: Annotated[
         bool, typer.Option("--with-scheduler/--without-scheduler", help="Run the scheduler as a subprocess.")
@@ -57,7 +63,13 @@ def start(
         typer.Option("--pid-file", help="Write the pid here; refused (exit 4) while its process lives."),
     ] = None,
     callback_timeout: Annotated[
-        float, typer.Option("--callback-timeout", min=0.1, help="Seconds a job callback may run.")
+        float,
+        typer.Option(
+            "--callback-timeout",
+            min=0.1,
+            callback=seconds("--callback-timeout", DAY),
+            help="Seconds a job callback may run (at most 86400).",
+        ),
     ] = 60.0,
     log_level: Annotated[
         str, typer.Option("--log-level", help="debug | info | warning | error.", case_sensitive=False)

@@ -7,25 +7,12 @@
 if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 and redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then
   return 0
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[2])  -- expired entries leave on the way
-local ttl = tonumber(redis.call('HGET', KEYS[4], 'failure_ttl') or ARGV[3]) or tonumber(ARGV[3])
-local waiters = tonumber(redis.call('HGET', KEYS[4], 'waiters') or '0') or 0
-if waiters > 0 then
-  for _ = 1, math.min(waiters, 100) do
-    redis.call('LPUSH', KEYS[5], 'canceled')
-  end
-  redis.call('EXPIRE', KEYS[5], 60)  -- keys.DONE_TTL
-end
-if ttl == 0 then
+local kind = redis.call('TYPE', KEYS[4]).ok
+if kind ~= 'hash' and kind ~= 'none' then  -- not a job record: cancel the id all the same
   redis.call('DEL', KEYS[4])
-  return 1
+  redis.call('HSET', KEYS[4], 'corrupt', 'the record is a Redis ' .. kind .. ', not a hash')
 end
-redis.call('HSET', KEYS[4], 'status', 'canceled', 'ended_at', ARGV[2])
-if ttl < 0 then
-  redis.call('ZADD', KEYS[3], '+inf', ARGV[1])
-  redis.call('PERSIST', KEYS[4])
-else
-  redis.call('ZADD', KEYS[3], tonumber(ARGV[2]) + ttl, ARGV[1])
-  redis.call('EXPIRE', KEYS[4], ttl)
-end
+local ttl = tonumber(redis.call('HGET', KEYS[4], 'failure_ttl') or ARGV[3]) or tonumber(ARGV[3])
+wake_waiters(KEYS[4], KEYS[5], 'canceled')
+to_terminal(KEYS[3], KEYS[4], ARGV[1], ARGV[2], ttl, {'status', 'canceled', 'ended_at', ARGV[2]})
 return 1

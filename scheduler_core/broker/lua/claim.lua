@@ -10,6 +10,13 @@ while true do
     return false
   end
   local jk = ARGV[4] .. id
+  local kind = redis.call('TYPE', jk).ok
+  if kind ~= 'hash' and kind ~= 'none' then
+    -- not a job record at all (written by hand, or a key clash): keep the id, mark it corrupt,
+    -- and let the claimer fail it as such; the script must not abort half-way (the id is popped)
+    redis.call('DEL', jk)
+    redis.call('HSET', jk, 'corrupt', 'the record is a Redis ' .. kind .. ', not a hash')
+  end
   local out = redis.call('HGETALL', jk)  -- empty: a record deleted while queued
   if #out > 0 then
     redis.call('ZADD', KEYS[2], ARGV[2], id)

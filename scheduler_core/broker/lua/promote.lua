@@ -6,8 +6,27 @@
 -- missed during downtime, and the scheduler applies the task's misfire policy to it first. Held
 -- entries are the oldest, so they are paged past (at most 10 pages a call), never let to block
 -- the jobs behind them.
+-- The time: ARGV[1], or when it is "" the server's clock (TIME), read here because a script may
+-- run long after its caller read a clock (a paused or busy server, a slow network): an
+-- occurrence that became late meanwhile must meet the misfire policy, not be moved as on time.
 -- KEYS: 1 scheduled zset, 2 queued list, 3 signal list
--- ARGV: 1 now, 2 limit, 3 job key prefix, 4 (optional) hold task occurrences due before this
+-- ARGV: 1 now ("" = TIME), 2 limit, 3 job key prefix, 4 (optional) hold task occurrences due
+--       before this ("" = none), 5 (optional) or: hold those due more than this many seconds ago,
+--       6 (optional) but not those due before this (the scheduler judged them in its pass)
+if ARGV[1] == '' then
+  if redis.replicate_commands then
+    redis.replicate_commands()  -- servers before 5.0: replicate effects, TIME is not repeatable
+  end
+  local t = redis.call('TIME')
+  ARGV[1] = string.format('%.6f', tonumber(t[1]) + tonumber(t[2]) / 1000000)
+end
+if (ARGV[4] == nil or ARGV[4] == '') and ARGV[5] and ARGV[5] ~= '' then
+  ARGV[4] = string.format('%.6f', tonumber(ARGV[1]) - tonumber(ARGV[5]))
+end
+if ARGV[4] == '' then
+  ARGV[4] = nil
+end
+local hold_from = ARGV[6] and tonumber(ARGV[6])
 local limit = tonumber(ARGV[2])
 local ids = {}
 local more = 0
@@ -15,13 +34,14 @@ local low = '-inf'
 if ARGV[4] then
   local offset = 0
   while true do
-    local page = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4], 'LIMIT', offset, limit)
-    for _, id in ipairs(page) do
-      if string.sub(id, 1, 5) ~= 'task-' then
+    local page = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4], 'WITHSCORES', 'LIMIT', offset, limit)
+    for i = 1, #page, 2 do
+      local id = page[i]
+      if string.sub(id, 1, 5) ~= 'task-' or (hold_from and tonumber(page[i + 1]) < hold_from) then
         table.insert(ids, id)
       end
     end
-    if #page < limit then
+    if #page < 2 * limit then
       break
     end
     offset = offset + limit

@@ -1,5 +1,8 @@
 """Django admin: one page for all task types, and a read-only list of manifest sets.
 
+A task's page also shows its next 10 fires (DST shifts marked, as `tasks next`), its recent runs
+linked to their jobs, a "Run now" button, and, for a row the scheduler quarantined, why.
+
 Edits made here reach the broker through `planning.tasks_changed`, called only after the
 transaction commits (by Task's signals for saves and deletes, explicitly for the bulk actions).
 A task owned by a set says so: the next `taskctl tasks apply` of that set puts the manifest's
@@ -11,9 +14,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 
 from scheduler_core.models import TYPE_FIELDS, Task, TaskSet, TaskType
 from scheduler_core.tasks.schedules import describe_schedule
@@ -29,6 +35,7 @@ STATUS_FIELDS = (
     "next_run_at",
     "last_run_at",
     "last_status",
+    "invalid_reason",
     "run_count",
     "success_count",
     "failure_count",
@@ -64,10 +71,10 @@ class TaskAdmin(TaskAdminBase):
         "schedule",
         "queue",
         "enabled",
+        "status",  # before the times: a quarantine reason must be in view
         "task_set",
         "next_run_at",
         "last_run_at",
-        "last_status",
     )
     list_filter = ("type", "queue", "enabled", "task_set")
     search_fields = ("name", "callable", "description")
@@ -75,6 +82,49 @@ class TaskAdmin(TaskAdminBase):
     readonly_fields = ("ownership", *STATUS_FIELDS)
     actions = ("enable_selected", "disable_selected")
     ordering = ("name",)
+    change_form_template = "admin/scheduler_core/task/change_form.html"
+
+    @admin.display(description="last status", ordering="last_status")
+    def status(self, obj: Task) -> str:
+        if obj.last_status == "invalid":
+            return f"invalid: {obj.invalid_reason}" if obj.invalid_reason else "invalid"
+        return obj.last_status or "-"
+
+    def get_urls(self) -> list[URLPattern]:
+        run = path(
+            "<path:object_id>/run/",
+            self.admin_site.admin_view(self.run_now_view),
+            name="scheduler_core_task_run",
+        )
+        return [run, *super().get_urls()]
+
+    def run_now_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Asks, then enqueues one run now outside the schedule (POST, change permission)."""
+        from scheduler_core.errors import TaskctlError
+        from scheduler_core.scheduler.upcoming import run_now
+
+        task = self.get_object(request, object_id)
+        if task is None:
+            raise Http404("no such task")
+        if not self.has_change_permission(request, task):
+            raise PermissionDenied
+        back = reverse("admin:scheduler_core_task_change", args=(task.pk,))
+        if request.method != "POST" or request.POST.get("confirm") != "yes":
+            ctx = {
+                **self.admin_site.each_context(request), "title": f"Run {task.name} now", "opts": self.opts,
+                "question": f"Enqueue one run of {task.name!r} on queue {task.queue!r} now? "
+                "Its planned runs stay as they are.",
+                "items": [], "fields": [], "back": back, "button": "Yes, run it now",
+            }  # fmt: skip
+            return TemplateResponse(request, "admin/scheduler_core/confirm.html", ctx)
+        try:
+            job = run_now(task.name)
+        except TaskctlError as exc:
+            self.message_user(request, f"Not run: {exc}", messages.ERROR)
+            return HttpResponseRedirect(back)
+        link = reverse("admin:scheduler_core_job_detail", args=(job.queue, job.id))
+        self.message_user(request, f"Enqueued job {job.id} on {job.queue} (see {link}).", messages.SUCCESS)
+        return HttpResponseRedirect(link)
 
     def get_fieldsets(self, request: HttpRequest, obj: Task | None = None) -> Any:
         # An existing task shows only its own type's schedule fields; the add form shows them all.
@@ -145,8 +195,13 @@ class TaskAdmin(TaskAdminBase):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         task = self.get_object(request, object_id)
-        if task is not None and task.task_set_id is not None and request.method == "GET":
-            messages.warning(request, ownership_text(task))
+        if task is not None and request.method == "GET":
+            if task.task_set_id is not None:
+                messages.warning(request, ownership_text(task))
+            if task.last_status == "invalid":
+                why = task.invalid_reason or "no reason recorded"
+                messages.error(request, f"Quarantined: the scheduler does not plan this task: {why}")
+            extra_context = {**(extra_context or {}), **_task_extras(request, task)}
         return super().change_view(request, object_id, form_url, extra_context)
 
     # save_model / delete_model / delete_queryset need nothing here: Task's post_save and
@@ -172,6 +227,30 @@ class TaskAdmin(TaskAdminBase):
     @admin.action(description="Disable selected tasks")
     def disable_selected(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
         self._set_enabled(request, queryset, False)
+
+
+def _task_extras(request: HttpRequest, task: Task) -> dict[str, Any]:
+    """The task page's extra panels: next fires and recent runs (a broker or schedule problem
+    is said in the panel; the form still loads)."""
+    from scheduler_core.console.task_runs import recent_runs
+    from scheduler_core.errors import TaskctlError
+    from scheduler_core.scheduler.upcoming import upcoming
+
+    out: dict[str, Any] = {"next_fires": [], "next_error": "", "runs": [], "runs_error": ""}
+    try:
+        out["next_fires"] = upcoming(task.name, 10)["occurrences"]
+    except (TaskctlError, ValueError) as exc:
+        out["next_error"] = str(exc)
+    try:
+        runs = recent_runs(task.pk, task.queue)
+    except TaskctlError as exc:
+        out["runs_error"] = str(exc)
+    else:
+        for r in runs:
+            r["url"] = reverse("admin:scheduler_core_job_detail", args=(r["queue"], r["id"]))
+        out["runs"] = runs
+    out["run_now_url"] = reverse("admin:scheduler_core_task_run", args=(task.pk,))
+    return out
 
 
 @admin.register(TaskSet)

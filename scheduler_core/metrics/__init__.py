@@ -1,0 +1,1 @@
+"""Prometheus metrics: the series read from the broker at scrape time (see docs/metrics.md)."""

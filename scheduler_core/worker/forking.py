@@ -1,0 +1,43 @@
+"""The one way a worker forks a child (execution process, callback runner, scheduler).
+
+Before the fork: DB connections are closed (a socket shared by two processes interleaves their
+queries), the log buffers are flushed (else the child inherits the buffered lines and writes them
+a second time), and every live object is moved to the GC's permanent generation (so collections
+in the child do not write to, and so copy, the pages it shares with the supervisor). The child
+runs one function and exits with its return value, flushing its own log first; it never returns
+into the parent's code.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+from collections.abc import Callable
+
+from django.db import connections
+
+from scheduler_core.worker import logs
+
+log = logging.getLogger("taskctl.worker")
+
+CRASHED = 70  # the child's exit code when its function raised (EX_SOFTWARE)
+
+
+def fork(child: Callable[[], int], what: str) -> int:
+    """Run `child()` in a forked process; returns its pid. `what` names it in a crash line."""
+    connections.close_all()
+    logs.flush()
+    gc.collect()
+    gc.freeze()
+    pid = os.fork()
+    if pid != 0:
+        return pid
+    code = CRASHED
+    try:
+        code = child()
+    except BaseException:
+        log.exception("%s crashed", what)
+    finally:
+        logs.flush()
+        os._exit(code)
