@@ -97,7 +97,7 @@ def _task_runner(obj: Any, path: str) -> Callable[..., Any]:
     """A django.tasks `@task` (a Task object, not callable) runs through the backend's runner;
     anything else that is not callable is an error."""
     if any(c.__name__ == "Task" and c.__module__ in _TASK_MODULES for c in type(obj).__mro__):
-        from scheduler_core.backend.runner import runner_for
+        from scheduler_core.backend.runner import runner_for  # noqa: PLC0415  # the backend imports callables
 
         return runner_for(obj)
     raise CallableError(f"callable {path!r} is not callable")

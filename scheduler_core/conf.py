@@ -116,10 +116,13 @@ def parse_config(raw: dict[str, Any]) -> SchedulerConfig:
     allowed = raw.get("ALLOWED_CALLABLES", ())
     if isinstance(allowed, str):
         allowed = (allowed,)
+    prefix = str(raw.get("KEY_PREFIX", "taskctl"))
+    if not prefix or any(c in prefix for c in "{}"):  # it is the cross-queue keys' hash tag
+        raise ConfigurationError(f"settings.SCHEDULER['KEY_PREFIX']: bad prefix {prefix!r} (no {{ or }})")
     return SchedulerConfig(
         broker_url=broker_url,
         queues=queues,
-        key_prefix=str(raw.get("KEY_PREFIX", "taskctl")),
+        key_prefix=prefix,
         allowed_callables=tuple(allowed),
         metrics_token=str(raw.get("METRICS_TOKEN") or ""),
         **kwargs,

@@ -1,4 +1,4 @@
-"""One error tree for the whole project. Each class carries the CLI exit code (DESIGN §2.3).
+"""One error tree for the whole project. Each class carries the CLI exit code (docs/exit-codes.md).
 
 Expected failures raise one of these with a one-line message; the CLI prints the line and exits
 with ``exit_code``. Anything else is a bug (exit 70).
@@ -6,9 +6,8 @@ with ``exit_code``. Anything else is a bug (exit 70).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import TYPE_CHECKING, Concatenate, ParamSpec, Protocol, TypeVar
+import sys
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from scheduler_core.jobs.record import Job
@@ -136,8 +135,6 @@ def from_service_error(exc: BaseException) -> TaskctlError | None:
     """The project error for a database or broker exception that escaped a command, else None.
 
     Looks only at modules already imported, so that it costs nothing where they are not used."""
-    import sys
-
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     django_db = sys.modules.get("django.db")
     if django_db is not None and isinstance(exc, django_db.DatabaseError):
@@ -164,8 +161,6 @@ _OOM_REPLY = "OOM command not allowed"  # Redis / Valkey's reply, also inside a 
 def is_out_of_memory(exc: BaseException) -> bool:
     """True for the broker's out-of-memory refusal (redis-py's OutOfMemoryError, or that reply
     wrapped in a script error by older servers)."""
-    import sys
-
     redis = sys.modules.get("redis")
     if redis is None or not isinstance(exc, redis.ResponseError):
         return False
@@ -177,46 +172,3 @@ OOM_HINT = "free memory or raise maxmemory; taskctl needs the noeviction policy"
 
 def out_of_memory() -> BrokerOutOfMemory:
     return BrokerOutOfMemory(f"broker out of memory: it refuses writes at its maxmemory limit ({OOM_HINT})")
-
-
-def broker_error(exc: BaseException, url: str) -> BrokerUnavailable | None:
-    """BrokerUnavailable naming the (masked) broker URL for a redis-py connection or timeout
-    error (BrokerOutOfMemory for its out-of-memory refusal), else None. The Python API raises
-    this, as the CLI's commands do (exit 69)."""
-    import sys
-
-    if is_out_of_memory(exc):
-        return out_of_memory()
-    redis = sys.modules.get("redis")
-    if redis is None or not isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
-        return None
-    from scheduler_core.broker.connection import mask_url
-
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return BrokerUnavailable(f"broker {mask_url(url)} unreachable: {first}")
-
-
-class _HasBroker(Protocol):
-    broker_url: str
-
-
-_S = TypeVar("_S", bound=_HasBroker)
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def raises_broker_unavailable(method: Callable[Concatenate[_S, _P], _R]) -> Callable[Concatenate[_S, _P], _R]:
-    """Decorate a public method of an object with a `broker_url`: a redis-py connection or
-    timeout error leaves it as BrokerUnavailable (its `__cause__` is the redis-py error)."""
-
-    @wraps(method)
-    def wrapper(self: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return method(self, *args, **kwargs)
-        except Exception as exc:
-            err = broker_error(exc, self.broker_url)
-            if err is None:
-                raise
-            raise err from exc
-
-    return wrapper

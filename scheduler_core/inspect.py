@@ -8,6 +8,10 @@ of the workers ZSET) and every worker's queue list (`SORT_RO workers BY nosort G
 <worker>:*->queues`). No expired entry is pruned and no key is touched: inspection never writes.
 The round trip goes through `broker.oneshot`, not redis-py, where the URL allows: `queues show`
 is mostly start-up, and importing redis-py would be a third of it.
+
+A Redis Cluster refuses SORT ... GET, so there the head of `queued` and the worker records are read
+by two small read-only scripts instead (`HEAD_SCRIPT`, `WORKERS_SCRIPT`): each touches one slot,
+its queue's or the cross-queue one, and the round trip is one per node.
 """
 
 from __future__ import annotations
@@ -33,11 +37,11 @@ clock: Callable[[], float] = time.time  # tests replace it with a fixed clock
 @contextmanager
 def broker_errors(url: str | None = None) -> Iterator[None]:
     """Turn a refused / timed-out broker connection into BrokerUnavailable (exit 69), one line."""
-    import redis
+    from scheduler_core.broker.connection import outage_errors
 
     try:
         yield
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
+    except outage_errors() as exc:
         from scheduler_core.broker.connection import mask_url
 
         where = f"broker {mask_url(url)}" if url else "broker"
@@ -72,18 +76,37 @@ def _is_unknown_command(reply: Any) -> bool:
     return isinstance(reply, Exception) and "unknown command" in str(reply).lower()
 
 
+# The Cluster forms of the two SORT ... GET commands, with the same replies.
+HEAD_SCRIPT = (
+    "local id = redis.call('LINDEX', KEYS[1], 0) if not id then return {} end "
+    "return {redis.call('HGET', ARGV[1] .. id, 'enqueued_at')}"
+)
+WORKERS_SCRIPT = (
+    "local out = {} for _, name in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do "
+    "table.insert(out, name) table.insert(out, redis.call('HGET', ARGV[1] .. name, 'queues')) end "
+    "return out"
+)
+
+
 def _commands(queues: Sequence[QueueConfig], config: SchedulerConfig, now: float, sort: str) -> list[Command]:
     """The round trip's commands: per queue its six counts and the head of `queued` with its
-    `enqueued_at`; then the broker's live workers and every worker's queue list."""
+    `enqueued_at`; then the broker's live workers and every worker's queue list. `sort` is
+    SORT_RO, SORT, or EVAL on a Cluster."""
     g = GlobalKeys(config.key_prefix)
     commands: list[Command] = []
     for q in queues:
         k = QueueKeys(config.key_prefix, q.name)
         commands += k.count_commands(now)
-        head = k.job_prefix + "*->enqueued_at"
-        commands.append((sort, k.queued, "BY", "nosort", "LIMIT", 0, 1, "GET", head))
+        if sort == "EVAL":
+            commands.append(("EVAL", HEAD_SCRIPT, 1, k.queued, k.job_prefix))
+        else:
+            head = k.job_prefix + "*->enqueued_at"
+            commands.append((sort, k.queued, "BY", "nosort", "LIMIT", 0, 1, "GET", head))
     commands.append(("ZRANGEBYSCORE", g.workers, repr(now - config.lease_ttl), "+inf"))
-    commands.append((sort, g.workers, "BY", "nosort", "GET", "#", "GET", g.worker("*") + "->queues"))
+    if sort == "EVAL":
+        commands.append(("EVAL", WORKERS_SCRIPT, 1, g.workers, g.worker_prefix))
+    else:
+        commands.append((sort, g.workers, "BY", "nosort", "GET", "#", "GET", g.worker("*") + "->queues"))
     return commands
 
 
@@ -93,7 +116,7 @@ def _send(url: str, commands: list[Command], config: SchedulerConfig) -> list[An
 
     if oneshot.supported(url):
         return oneshot.execute(url, commands, config.connect_timeout)
-    from scheduler_core.broker.connection import get_client  # TLS and Sentinel: redis-py
+    from scheduler_core.broker.connection import get_client  # TLS: redis-py
 
     with broker_errors(url):
         pipe = get_client(url, config.connect_timeout).pipeline(transaction=False)
@@ -105,8 +128,10 @@ def _send(url: str, commands: list[Command], config: SchedulerConfig) -> list[An
 
 def _read_broker(queues: Sequence[QueueConfig], config: SchedulerConfig, now: float) -> list[Any]:
     """Every reply for `queues` (all on one broker) from one pipelined round trip."""
+    from scheduler_core.broker.connection import is_cluster_url
+
     url = queues[0].broker_url
-    replies = _send(url, _commands(queues, config, now, "SORT_RO"), config)
+    replies = _send(url, _commands(queues, config, now, "EVAL" if is_cluster_url(url) else "SORT_RO"), config)
     if any(_is_unknown_command(r) for r in replies):  # a server older than Redis 7
         replies = _send(url, _commands(queues, config, now, "SORT"), config)
     for r in replies:

@@ -14,7 +14,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from scheduler_core.callables import resolve
+from scheduler_core.conf import get_config
 from scheduler_core.errors import TaskctlError
+from scheduler_core.names import name_problem
+from scheduler_core.tasks.row import task_zone
+from scheduler_core.tasks.schedules import next_occurrences, validate_cron, zone
 
 
 class TaskType(models.TextChoices):
@@ -170,14 +175,10 @@ class Task(models.Model):
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def effective_timezone(self) -> str:
-        from django.conf import settings
-
-        return self.timezone or str(getattr(settings, "TIME_ZONE", "UTC") or "UTC")
+        return task_zone(self.timezone)
 
     def next_occurrences(self, after: datetime, count: int = 1) -> list[datetime]:
         """The next `count` planned run times strictly after `after` (schedule only, not status)."""
-        from scheduler_core.tasks.schedules import next_occurrences
-
         return next_occurrences(
             self.type,
             after=after,
@@ -191,8 +192,6 @@ class Task(models.Model):
 
     # --- validation ---
     def clean(self) -> None:
-        from scheduler_core.names import name_problem
-
         errors: dict[str, str] = {}
         if isinstance(self.name, str) and self.name and (problem := name_problem(self.name)):
             errors["name"] = f"name {problem}"
@@ -249,8 +248,6 @@ class Task(models.Model):
 
 
 def validate_schedule(task: Task) -> dict[str, str]:
-    from scheduler_core.tasks.schedules import validate_cron, zone
-
     errors: dict[str, str] = {}
     if task.type == TaskType.CRON:
         if not task.cron:
@@ -282,9 +279,6 @@ def validate_schedule(task: Task) -> dict[str, str]:
 
 def validate_runtime(task: Task) -> dict[str, str]:
     """Checks against settings and code: the callable imports and is allowed, the queue exists."""
-    from scheduler_core.callables import resolve
-    from scheduler_core.conf import get_config
-
     errors: dict[str, str] = {}
     config = get_config()
     for f in ("callable", "on_success", "on_failure", "on_stopped"):

@@ -58,7 +58,7 @@ def root(
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code (DESIGN §2.3).
+    """Run the CLI and return its exit code (docs/exit-codes.md).
 
     Typer's standalone mode already maps usage errors to 2 and Ctrl-C to 130; this adds the
     project's error tree: one line on stderr and the class's exit code.

@@ -1,6 +1,6 @@
 """Built-in standalone Django settings, used when no settings module is given.
 
-Everything comes from the environment (DESIGN §2.1):
+Everything comes from the environment (docs/settings.md):
 TASKCTL_DATABASE_URL, TASKCTL_BROKER_URL, TASKCTL_QUEUES, TASKCTL_TIME_ZONE,
 TASKCTL_ALLOWED_CALLABLES (comma-separated dotted prefixes of the callables that may run),
 TASKCTL_LOG_LEVEL.

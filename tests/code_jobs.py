@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.contrib.auth.models import User
+
 from scheduler_core import get_current_job
 from scheduler_core.jobs.record import Job
 
@@ -55,8 +57,6 @@ def not_json() -> object:
 
 def user_email(pk: int) -> str:
     """Read a row: the job sees the database the caller sees."""
-    from django.contrib.auth.models import User
-
     return User.objects.get(pk=pk).email
 
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+import redis
+
+import scheduler_core.inspect
+from scheduler_core.conf import reset_config
+from scheduler_core.models import Task, TaskSet, TaskType
+from tests.cli import NOW
+from tests.processes import WorkerProc
 
 REDIS_URL = os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -14,8 +23,6 @@ REDIS_URL = os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"
 @pytest.fixture(autouse=True)
 def key_prefix(settings: pytest.FixtureRequest) -> Iterator[str]:
     """Every test gets its own KEY_PREFIX, so tests can run in parallel on one Redis DB."""
-    from scheduler_core.conf import reset_config
-
     prefix = f"t{uuid.uuid4().hex[:10]}"
     conf = dict(settings.SCHEDULER)  # type: ignore[attr-defined]
     conf["KEY_PREFIX"] = prefix
@@ -28,8 +35,6 @@ def key_prefix(settings: pytest.FixtureRequest) -> Iterator[str]:
 
 
 def _drop_keys(prefix: str) -> None:
-    import redis
-
     r = redis.Redis.from_url(REDIS_URL)
     try:
         batch = list(r.scan_iter(match=f"{prefix}:*", count=1000))
@@ -41,8 +46,58 @@ def _drop_keys(prefix: str) -> None:
 
 @pytest.fixture
 def redis_client() -> Iterator[object]:
-    import redis
-
     r = redis.Redis.from_url(REDIS_URL)
     yield r
     r.close()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> float:
+    monkeypatch.setattr(scheduler_core.inspect, "clock", lambda: NOW)
+    return NOW
+
+
+@pytest.fixture
+def worker(key_prefix: str, tmp_path: Path) -> Iterator[WorkerProc]:
+    w = WorkerProc(key_prefix, tmp_path)
+    yield w
+    w.stop_all()
+
+
+TASKS_T0 = datetime(2026, 9, 1, 12, tzinfo=UTC)  # the `tasks` fixture's anchor and bookkeeping time
+
+
+@pytest.fixture
+def tasks() -> dict[str, Task]:
+    """Three tasks (cron in a set, repeatable, disabled once) with fixed status, for CLI goldens."""
+    billing = TaskSet.objects.create(name="billing")
+    made = [
+        Task(name="nightly-report", type=TaskType.CRON, callable="tests.jobs.noop", cron="0 3 * * *",
+             timezone="Europe/Berlin", task_set=billing, kwargs={"to": ["ops@example.com"]}),
+        Task(name="poll-feed", type=TaskType.REPEATABLE, callable="tests.jobs.noop", interval=900, repeat=10,
+             queue="high", at=TASKS_T0),
+        Task(name="migrate-once", type=TaskType.ONCE, callable="tests.jobs.add", args=[1, 2],
+             at=datetime(2026, 12, 24, 17, tzinfo=UTC), enabled=False, description="one-off data fix"),
+    ]  # fmt: skip
+    for t in made:
+        t.full_clean()
+        t.save()
+    # Status as a scheduler would have left it; fixed bookkeeping times for stable output.
+    Task.objects.filter(name="nightly-report").update(
+        next_run_at=datetime(2026, 9, 22, 1, tzinfo=UTC),
+        last_run_at=datetime(2026, 9, 21, 1, tzinfo=UTC),
+        last_status="finished",
+        run_count=20,
+        success_count=20,
+    )
+    Task.objects.filter(name="poll-feed").update(
+        next_run_at=datetime(2026, 9, 21, 14, 15, tzinfo=UTC),
+        last_run_at=datetime(2026, 9, 21, 14, tzinfo=UTC),
+        last_status="failed",
+        run_count=3,
+        success_count=2,
+        failure_count=1,
+        pending_job_id="poll-feed@1790000100",
+    )
+    Task.objects.update(created_at=TASKS_T0, updated_at=TASKS_T0)
+    return {t.name: t for t in Task.objects.all()}

@@ -5,6 +5,7 @@ On Django 6.0+ they come from django.tasks; on Django 5.2 from the django-tasks 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import TYPE_CHECKING, Any
 
 from scheduler_core.backend.compat import FRAMEWORK
@@ -65,7 +66,5 @@ def flaky(context: TaskContext[Any, Any], token: str, failures: int) -> dict[str
 
 @task
 def sleep(seconds: float) -> float:
-    import time
-
     time.sleep(seconds)
     return seconds

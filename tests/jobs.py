@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
+import sys
 import time
+
+from scheduler_core.broker.connection import get_client
+from scheduler_core.conf import get_config
+from scheduler_core.worker.timeouts import JobTimeout
 
 
 def noop() -> None:
@@ -30,9 +37,6 @@ def sleep(seconds: float) -> float:
 
 # ----- used by the worker's process tests (tests/test_worker_*.py) -----
 def _redis():
-    from scheduler_core.broker.connection import get_client
-    from scheduler_core.conf import get_config
-
     cfg = get_config()
     return get_client(cfg.broker_url), cfg.key_prefix
 
@@ -57,8 +61,6 @@ def fail_times(token: str, failures: int) -> int:
 
 def cleanup_on_timeout(token: str, seconds: float) -> None:
     """Sleep; when the soft timeout interrupts, record that cleanup ran and re-raise."""
-    from scheduler_core.worker.timeouts import JobTimeout
-
     r, prefix = _redis()
     try:
         time.sleep(seconds)
@@ -69,8 +71,6 @@ def cleanup_on_timeout(token: str, seconds: float) -> None:
 
 def ignore_timeout(seconds: float) -> None:
     """Swallow the soft timeout and keep sleeping: only the hard timeout stops this."""
-    from scheduler_core.worker.timeouts import JobTimeout
-
     end = time.time() + seconds
     while time.time() < end:
         with contextlib.suppress(JobTimeout):
@@ -78,8 +78,6 @@ def ignore_timeout(seconds: float) -> None:
 
 
 async def async_add(a: int, b: int) -> int:
-    import asyncio
-
     await asyncio.sleep(0.01)
     return a + b
 
@@ -90,8 +88,6 @@ def not_json() -> object:
 
 def exit_process() -> None:
     """Kill the execution process from inside a job (as a segfault or OOM kill would)."""
-    import os
-
     os._exit(3)
 
 
@@ -133,6 +129,4 @@ def decorated_add(a: int, b: int) -> int:
 
 def loaded(*names: str) -> list[str]:
     """Which of these modules are imported in the process that runs this job."""
-    import sys
-
     return [n for n in names if n in sys.modules]

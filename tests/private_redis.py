@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import redis
+
 if TYPE_CHECKING:
     import redis
 
@@ -46,8 +48,6 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def client(self) -> redis.Redis:
-        import redis
-
         return redis.Redis(port=self.port, decode_responses=True, socket_timeout=5)
 
     def start(self) -> None:

@@ -63,7 +63,7 @@ def tasks() -> dict[str, Task]:
 
 @pytest.fixture
 def planned(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[int], list[Any]]]:
-    """Record what reaches planning.tasks_changed (the scheduler's hook) after commit."""
+    """Record what reaches replan.tasks_changed (the scheduler's hook) after commit."""
     calls: list[tuple[list[int], list[Any]]] = []
     monkeypatch.setattr(
         "scheduler_core.tasks.replan.tasks_changed",

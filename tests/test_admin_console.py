@@ -3,16 +3,23 @@ the test Client on a real Redis: what they show, what their actions do, and who 
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from scheduler_core.jobs.record import JobStatus
+from scheduler_core.conf import reset_config
+from scheduler_core.jobs.record import JobStatus, Retry
 from scheduler_core.models import Task, TaskType
+from scheduler_core.queues import lifecycle
 from scheduler_core.queues.queue import JobCall, get_queue
+from scheduler_core.scheduler.loop import Scheduler
+from scheduler_core.scheduler.upcoming import upcoming
 
 pytestmark = pytest.mark.django_db
 
@@ -38,8 +45,6 @@ def su() -> Client:
 
 def _fail_jobs(n: int, queue: str = "default", func: str = "tests.jobs.fail") -> list[str]:
     """n jobs put in `failed` the way a worker leaves them: claimed, then failed."""
-    from scheduler_core.queues import lifecycle
-
     q = get_queue(queue)
     jobs = q.enqueue_many([JobCall(func, (i,)) for i in range(n)])
     ids = [j.id for j in jobs]
@@ -80,25 +85,18 @@ def test_queues_page_counts_links_and_never_writes(su: Client, redis_client: Any
 
 
 def test_leader_scheduler_is_named(su: Client) -> None:
-    from scheduler_core.scheduler.loop import Scheduler
-
     sched = Scheduler()
     assert sched.leader.ensure()
     try:
         body = su.get(QUEUES).content.decode()
     finally:
         sched.leader.release()
-    import os
-    import socket
-
     assert (
         f"Leader scheduler: <strong>{socket.gethostname()}</strong> pid {os.getpid()}, leading since" in body
     )
 
 
 def test_unreachable_broker_is_shown_per_queue(settings: Any, su: Client) -> None:
-    from scheduler_core.conf import reset_config
-
     conf = dict(settings.SCHEDULER)
     conf["QUEUES"] = {**conf["QUEUES"], "far": {"BROKER_URL": "redis://127.0.0.1:1/0"}}
     conf["CONNECT_TIMEOUT"] = 1
@@ -304,10 +302,6 @@ def test_task_page_shows_next_fires_with_dst_marks_and_recent_runs(su: Client) -
 
 
 def test_task_next_fires_mark_a_dst_change() -> None:
-    from datetime import UTC, datetime
-
-    from scheduler_core.scheduler.upcoming import upcoming
-
     Task.objects.create(name="b", type=TaskType.CRON, callable="tests.jobs.noop", cron="30 2 * * *",
                         timezone="Europe/Berlin")  # fmt: skip
     rows = upcoming("b", 10, now=datetime(2026, 3, 24, tzinfo=UTC))["occurrences"]
@@ -342,9 +336,6 @@ def test_quarantined_task_says_why_in_the_list_and_on_its_page(su: Client) -> No
 
 
 def test_job_page_lists_every_attempt_with_its_error(su: Client) -> None:
-    from scheduler_core.jobs.record import Retry
-    from scheduler_core.queues import lifecycle
-
     q = get_queue("default")
     job = q.enqueue_call(JobCall("tests.jobs.fail", retry=Retry(2, (0,))))
     for n in (1, 2):

@@ -15,33 +15,14 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from taskctl import __version__, bootstrap
+from tests.conftest import REDIS_URL
+from tests.processes import clean_env, sqlite_url, taskctl
 
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-
-
-def taskctl(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "taskctl", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The caller's environment without any settings selection (pytest-django sets one)."""
-    drop = {"DJANGO_SETTINGS_MODULE", "TASKCTL_SETTINGS", "TASKCTL_DATABASE_URL", "PYTHONPATH"}
-    env = {k: v for k, v in os.environ.items() if k not in drop}
-    env.update(extra)
-    return env
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:
@@ -66,10 +47,6 @@ def project(tmp_path: Path) -> Path:
             f"sys.stderr.write('loaded {name}\\n')\n"
         )
     return proj
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
 
 
 def tables(db: Path) -> set[str]:
@@ -227,8 +204,6 @@ def test_sqlite_in_a_missing_directory_is_69(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", [("tasks", "list"), ("scheduler", "tick")])
 def test_database_without_tables_says_migrate_78(tmp_path: Path, command: tuple[str, ...]) -> None:
-    from tests.conftest import REDIS_URL
-
     (tmp_path / "empty.sqlite3").touch()
     url = sqlite_url(tmp_path / "empty.sqlite3")
     env = clean_env(TASKCTL_DATABASE_URL=url, TASKCTL_BROKER_URL=REDIS_URL, TASKCTL_KEY_PREFIX=tmp_path.name)
@@ -238,8 +213,6 @@ def test_database_without_tables_says_migrate_78(tmp_path: Path, command: tuple[
 
 @pytest.mark.parametrize("command", [("tasks", "list"), ("tasks", "show", "x"), ("scheduler", "tick")])
 def test_reading_a_missing_sqlite_file_does_not_create_it(tmp_path: Path, command: tuple[str, ...]) -> None:
-    from tests.conftest import REDIS_URL
-
     db = tmp_path / "missing.sqlite3"
     env = clean_env(
         TASKCTL_DATABASE_URL=sqlite_url(db), TASKCTL_BROKER_URL=REDIS_URL, TASKCTL_KEY_PREFIX=tmp_path.name
@@ -301,8 +274,6 @@ def test_db_migrate_sqlite_twice(tmp_path: Path) -> None:
 
 
 def _pg_connect(dbname: str) -> object:
-    import psycopg
-
     return psycopg.connect(f"{PG_SERVER}/{dbname}", autocommit=True, connect_timeout=3)
 
 

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from scheduler_core.broker import connection
 from scheduler_core.jobs.record import JobStatus, Retry
+from scheduler_core.queues import queue as queues
 from scheduler_core.queues.invariants import check
 from scheduler_core.queues.lifecycle import Outcome, claim, complete, reap
 from scheduler_core.queues.queue import JobCall, Queue, get_queue
@@ -21,9 +23,6 @@ PROCS = 8
 
 def _fresh_queue() -> Queue:
     """After fork: forget the parent's clients and queues, so this process has its own."""
-    from scheduler_core.broker import connection
-    from scheduler_core.queues import queue as queues
-
     connection._clients.clear()
     queues._queues.clear()
     return get_queue("default")

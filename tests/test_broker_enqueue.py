@@ -10,11 +10,12 @@ import pytest
 
 import scheduler_core
 from scheduler_core.errors import CallableError, NotFound, NotSerializable, UnknownQueue
-from scheduler_core.jobs.record import Job, JobStatus, Retry
+from scheduler_core.jobs.record import JobStatus, Retry
 from scheduler_core.queues import lifecycle
 from scheduler_core.queues.invariants import check
 from scheduler_core.queues.lifecycle import Outcome
 from scheduler_core.queues.queue import JobCall, Queue, find_job, get_queue
+from tests.jobs import add, decorated_add
 
 F = "tests.jobs.noop"
 
@@ -30,7 +31,6 @@ def keys_of(q: Queue) -> list[str]:
 
 def test_public_api_from_the_package(q: Queue) -> None:
     assert scheduler_core.get_queue("default") is q
-    from tests.jobs import add
 
     j = q.enqueue(add, 1, 2)  # a function object is stored by its dotted path
     assert (
@@ -46,7 +46,7 @@ def test_enqueue_call_options_are_recorded(q: Queue) -> None:
         on_success="tests.jobs.callback_success", meta={"who": "me"}, task_id=5, occurrence=occurrence,
     )  # fmt: skip
     j = q.enqueue_call(call)
-    rec = Job.fetch(j.id)
+    rec = find_job(j.id)
     assert (rec.args, rec.kwargs, rec.timeout, rec.result_ttl, rec.failure_ttl) == ([1], {"b": 2}, 9, 8, 7)
     assert rec.retries_left == 3 and rec.backoff == [1, 5] and rec.meta == {"who": "me"}
     assert (
@@ -80,7 +80,7 @@ def test_enqueue_with_a_fixed_id_is_idempotent(q: Queue) -> None:
     again = q.enqueue_call(JobCall("tests.jobs.add", (1, 2), job_id="occ-1"))
     assert first.id == again.id == "occ-1"
     assert q.job_ids("queued") == ["occ-1"]
-    assert Job.fetch("occ-1").callable == F  # the first record is left alone
+    assert find_job("occ-1").callable == F  # the first record is left alone
     # still idempotent once it ran and is kept in finished
     job = lifecycle.claim(q, "w")
     assert job is not None
@@ -142,12 +142,10 @@ def test_bad_callables(q: Queue) -> None:
 
 
 def test_job_decorator_delay() -> None:
-    from tests.jobs import decorated_add
-
     assert decorated_add(2, 3) == 5  # still a plain function when called
     j = decorated_add.delay(2, b=3)
     assert j.queue == "high" and j.callable == "tests.jobs.decorated_add"
-    rec = Job.fetch(j.id)
+    rec = find_job(j.id)
     assert rec.queue == "high" and rec.timeout == 42 and rec.result_ttl == 7
     assert rec.args == [2] and rec.kwargs == {"b": 3}
     assert get_queue("high").job_ids("queued") == [j.id]
@@ -156,15 +154,15 @@ def test_job_decorator_delay() -> None:
 def test_fetch_and_find_across_queues() -> None:
     low = get_queue("low")
     j = low.enqueue(F)
-    assert Job.fetch(j.id).queue == "low"
+    assert find_job(j.id).queue == "low"
     assert find_job(j.id, "low").id == j.id
     with pytest.raises(NotFound, match="not found in queue 'high'"):
         find_job(j.id, "high")
     with pytest.raises(NotFound, match="'nope' not found") as exc:
-        Job.fetch("nope")
+        find_job("nope")
     assert exc.value.exit_code == 3
     with pytest.raises(UnknownQueue, match="unknown queue 'nosuch'"):
-        Job.fetch(j.id, "nosuch")
+        find_job(j.id, "nosuch")
 
 
 def test_unknown_queue() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -66,7 +67,6 @@ def test_enqueue_returns_the_job_as_stored(q: Queue, opts: dict[str, Any]) -> No
 def test_enqueue_at_and_in_go_to_scheduled(q: Queue) -> None:
     t = time.time()
     later = q.enqueue_in(60, F)
-    from datetime import UTC, datetime, timedelta
 
     at = q.enqueue_at(datetime.now(UTC) + timedelta(hours=1), F)
     past = q.enqueue_call(JobCall(F, at=t - 10))  # a due time in the past is queued now

@@ -7,14 +7,18 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from scheduler_core.broker import oneshot
 from scheduler_core.broker.connection import check, connect, mask_url, parse_url
+from scheduler_core.conf import reset_config
 from scheduler_core.errors import BrokerUnavailable, ConfigurationError
+from scheduler_core.queues.queue import JobCall, get_queue
 
 SERVER = shutil.which("redis-server")
 needs_server = pytest.mark.skipif(SERVER is None, reason="no redis-server binary on PATH")
@@ -137,6 +141,24 @@ def test_unix_and_sentinel_forms() -> None:
     assert parse_url("valkey+sentinel://s1/svc")["db"] == 0
 
 
+def test_cluster_forms() -> None:
+    kw = parse_url("redis+cluster://u:pw@n1:7000,n2,10.0.0.3:7002/0")
+    assert kw["kind"] == "cluster" and kw["db"] == 0 and (kw["username"], kw["password"]) == ("u", "pw")
+    assert kw["nodes"] == [("n1", 7000), ("n2", 6379), ("10.0.0.3", 7002)] and "ssl" not in kw
+    tls = parse_url("rediss+cluster://n1:7000?ssl_cert_reqs=none&ssl_ca_certs=/ca.pem")
+    assert (tls["ssl"], tls["ssl_cert_reqs"], tls["ssl_ca_certs"], tls["nodes"]) == (
+        True, "none", "/ca.pem", [("n1", 7000)]
+    )  # fmt: skip
+    assert parse_url("valkey+cluster://n1")["nodes"] == [("n1", 6379)]
+    assert parse_url("valkeys+cluster://n1:1")["ssl"] is True
+
+
+def test_oneshot_takes_sentinel_and_cluster_urls_but_not_tls() -> None:
+
+    assert oneshot.supported("redis+sentinel://s1/svc") and oneshot.supported("redis+cluster://n1:7000")
+    assert not oneshot.supported("rediss+cluster://n1:7000") and not oneshot.supported("rediss://h/0")
+
+
 @pytest.mark.parametrize(
     ("url", "match"),
     [
@@ -147,6 +169,9 @@ def test_unix_and_sentinel_forms() -> None:
         ("rediss://:hunter2@h/0?ssl_cert_reqs=maybe", "ssl_cert_reqs must be one of"),
         ("redis+sentinel://:hunter2@s1:x/svc", "invalid literal"),
         ("redis+sentinel://:hunter2@s1:26379/", "no sentinel service name"),
+        ("redis+cluster://:hunter2@n1:7000/3", "database 0 only"),
+        ("redis+cluster://:hunter2@n1:x", "invalid literal"),
+        ("redis+cluster://:hunter2@n1,:7001", "empty host"),
     ],
 )
 def test_bad_urls_are_configuration_errors_without_the_password(url: str, match: str) -> None:
@@ -163,6 +188,7 @@ def test_bad_urls_are_configuration_errors_without_the_password(url: str, match:
         ("redis://u:p@ss/w:rd@h/0", "redis://u:***@h/0"),  # unescaped @ / : in the password
         ("rediss://u:pw@h/0?ssl_ca_certs=/a@b.pem", "rediss://u:***@h/0?ssl_ca_certs=/a@b.pem"),
         ("redis+sentinel://:pw@a:1,b:2/svc/0", "redis+sentinel://:***@a:1,b:2/svc/0"),
+        ("rediss+cluster://u:pw@a:1,b:2", "rediss+cluster://u:***@a:1,b:2"),
         ("unix://:pw@/tmp/r.sock?db=1", "unix://:***@/tmp/r.sock?db=1"),
         ("redis://user@h/0", "redis://user@h/0"),
         ("redis://h/0", "redis://h/0"),
@@ -200,7 +226,6 @@ def test_a_server_speaking_another_protocol_is_unavailable_not_a_crash() -> None
         listener.bind(("127.0.0.1", 0))
         listener.listen(16)
         port = listener.getsockname()[1]
-        import threading
 
         def answer_http() -> None:
             for _ in range(2):  # the client may try once or twice; the listener closes after
@@ -241,9 +266,6 @@ def test_wrong_or_missing_password_is_unavailable_and_masked(unix_server: str, u
 @needs_server
 def test_queue_on_its_own_broker_url(unix_server: str, settings: object) -> None:
     """A per-queue BROKER_URL in SCHEDULER['QUEUES'] sends that queue to another server."""
-    from scheduler_core.conf import reset_config
-    from scheduler_core.queues.queue import get_queue
-
     conf = dict(settings.SCHEDULER)  # type: ignore[attr-defined]
     conf["QUEUES"] = {"default": {}, "remote": {"BROKER_URL": f"unix://:s3cr%3Aet%40pw@{unix_server}?db=1"}}
     settings.SCHEDULER = conf  # type: ignore[attr-defined]
@@ -268,9 +290,6 @@ def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
 def test_listing_a_page_costs_one_range_command_and_the_page(private_redis: str, settings: object) -> None:
     """On a server of our own, count commands: a page is one LRANGE plus one HGETALL per job,
     and counting is six O(1)/O(log n) commands, whatever the registry size."""
-    from scheduler_core.conf import reset_config
-    from scheduler_core.queues.queue import JobCall, get_queue
-
     conf = dict(settings.SCHEDULER)  # type: ignore[attr-defined]
     conf["QUEUES"] = {"default": {"BROKER_URL": private_redis}}
     settings.SCHEDULER = conf  # type: ignore[attr-defined]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.test_bootstrap import clean_env, sqlite_url, taskctl
-from tests.test_manifest_apply import run
+from tests.cli import cli
+from tests.processes import clean_env, sqlite_url, taskctl
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "tasks.yaml"
 BAD = (
@@ -20,7 +20,7 @@ BAD = (
 
 
 def test_validate_json_lists_every_error_with_its_place() -> None:
-    out = run("tasks", "validate", "-f", "-", "-o", "json", input=BAD)
+    out = cli("tasks", "validate", "-f", "-", "-o", "json", input=BAD)
     assert out.code == 3
     doc = json.loads(out.stdout)
     assert doc["kind"] == "validation" and doc["valid"] is False
@@ -32,7 +32,7 @@ def test_validate_json_lists_every_error_with_its_place() -> None:
 
 
 def test_validate_yaml_of_a_valid_manifest() -> None:
-    out = run("tasks", "validate", "-f", str(EXAMPLES), "-o", "yaml")
+    out = cli("tasks", "validate", "-f", str(EXAMPLES), "-o", "yaml")
     assert out.code == 0, out.stderr
     doc = yaml.safe_load(out.stdout)
     assert doc == {
@@ -47,13 +47,13 @@ def test_validate_yaml_of_a_valid_manifest() -> None:
 
 @pytest.mark.django_db
 def test_export_json_holds_manifests_apply_accepts() -> None:
-    assert run("tasks", "apply", "-f", str(EXAMPLES)).code == 0
-    out = run("tasks", "export", "--set", "examples", "-o", "json")
+    assert cli("tasks", "apply", "-f", str(EXAMPLES)).code == 0
+    out = cli("tasks", "export", "--set", "examples", "-o", "json")
     assert out.code == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["kind"] == "manifests" and [m["set"] for m in doc["manifests"]] == ["examples"]
     # JSON is YAML: the manifest inside goes straight back to diff, in sync.
-    assert run("tasks", "diff", "-f", "-", input=json.dumps(doc["manifests"][0])).code == 0
+    assert cli("tasks", "diff", "-f", "-", input=json.dumps(doc["manifests"][0])).code == 0
 
 
 def test_migrate_json_lists_what_it_applied(tmp_path: Path) -> None:

@@ -8,15 +8,21 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.test_cli_queues import NOW, cli, clock, digest, fill, golden
+from scheduler_core.broker.connection import get_client
+from scheduler_core.broker.keys import GlobalKeys
+from scheduler_core.conf import get_config, reset_config
+from scheduler_core.jobs.record import JobStatus
+from scheduler_core.queues.lifecycle import Outcome, claim, complete
+from scheduler_core.queues.queue import get_queue
+from scheduler_core.worker.commands import decode
+from scheduler_core.worker.heartbeat import Heartbeat
+from tests.cli import NOW, cli, golden
+from tests.data import digest, fill
 
 pytestmark = pytest.mark.usefixtures("clock")
-__all__ = ["clock"]
 
 
 def q(name: str = "default"):
-    from scheduler_core.queues.queue import get_queue
-
     return get_queue(name)
 
 
@@ -162,9 +168,6 @@ def test_requeue_one_and_all_failed() -> None:
 
 
 def test_requeue_all_failed_moves_every_failed_job() -> None:
-    from scheduler_core.jobs.record import JobStatus
-    from scheduler_core.queues.lifecycle import Outcome, claim, complete
-
     fill()
     for _ in range(3):  # fail the three queued jobs too
         job = claim(q(), "w1", now=NOW)
@@ -219,12 +222,6 @@ def test_cancel_and_delete() -> None:
 
 
 def test_stop_active_job_sends_command() -> None:
-    from scheduler_core.broker.connection import get_client
-    from scheduler_core.broker.keys import GlobalKeys
-    from scheduler_core.conf import get_config
-    from scheduler_core.worker.commands import decode
-    from scheduler_core.worker.heartbeat import Heartbeat
-
     fill()
     cfg = get_config()
     client = get_client(cfg.broker_url)
@@ -266,8 +263,6 @@ def test_stop_job_of_a_dead_worker_says_so() -> None:
     ],
 )
 def test_unreachable_broker_exits_69(settings, args: tuple[str, ...]) -> None:
-    from scheduler_core.conf import reset_config
-
     settings.SCHEDULER = {**settings.SCHEDULER, "BROKER_URL": "redis://127.0.0.1:1/0"}
     reset_config()
     out = cli("jobs", *args)

@@ -11,11 +11,12 @@ import re
 import pytest
 
 from scheduler_core.errors import InvalidInput, NotFound
-from tests.test_cli_queues import cli, clock, fill
-from tests.test_cli_tasks_inspect import tasks
+from scheduler_core.queues.queue import JobCall, find_job, get_queue, unique_prefixes
+from taskctl.render import layout
+from tests.cli import cli
+from tests.data import fill
 
 pytestmark = pytest.mark.usefixtures("clock")
-__all__ = ["clock", "tasks"]
 
 NARROW = {"COLUMNS": "80"}
 
@@ -56,8 +57,6 @@ def test_failed_list_has_error_column() -> None:
 
 
 def test_long_ids_are_shown_as_unique_prefixes_and_taken_back() -> None:
-    from scheduler_core.queues.queue import JobCall, get_queue
-
     q = get_queue("default")
     ids = [q.enqueue_call(JobCall("tests.jobs.add", (i, i))).id for i in range(3)]
     out = cli("jobs", "list", "default", "-o", "table", env=NARROW)
@@ -72,8 +71,6 @@ def test_long_ids_are_shown_as_unique_prefixes_and_taken_back() -> None:
 
 
 def test_find_job_by_prefix() -> None:
-    from scheduler_core.queues.queue import JobCall, find_job, get_queue
-
     q = get_queue("default")
     q.enqueue_call(JobCall("tests.jobs.add", (1, 2), job_id="abcdef123456-one"))
     q.enqueue_call(JobCall("tests.jobs.add", (1, 2), job_id="abcdef123456-two"))
@@ -87,16 +84,12 @@ def test_find_job_by_prefix() -> None:
 
 
 def test_unique_prefixes() -> None:
-    from scheduler_core.queues.queue import unique_prefixes
-
     ids = ["a" * 20 + "1", "a" * 20 + "2", "b" * 32, "short"]
     assert unique_prefixes(ids) == ["a" * 20 + "1", "a" * 20 + "2", "b" * 12, "short"]
     assert unique_prefixes([]) == []
 
 
 def test_layout_drops_in_order_and_never_breaks_headers() -> None:
-    from taskctl.render import layout
-
     headers = ["id", "callable", "args", "worker", "ended (UTC)"]
     rows = [["x" * 20, "myapp.jobs.report", "[1,2,3]", "host.1234", "2026-01-01 00:00:00"]]
     wide = layout(rows, headers, fixed={0, 4}, keep={0}, drop=[3, 2], width=120)

@@ -1,126 +1,27 @@
-"""`taskctl queues show | clear` on a real Redis, through typer's CliRunner.
-
-Also home of the small CLI test helpers the other test_cli_* modules import: `cli` (CliRunner with
-a fixed width and the project's error -> exit code mapping), `golden` and the fixed clock `NOW`.
-"""
+"""`taskctl queues show | clear` on a real Redis, in-process (tests/cli.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scheduler_core.errors import TaskctlError
+import scheduler_core.inspect
+from scheduler_core.broker import oneshot
+from scheduler_core.conf import reset_config
+from scheduler_core.queues.queue import get_queue
+from taskctl.app import run
+from tests.cli import NOW, cli, golden
+from tests.data import digest, fill
 
-GOLDEN = Path(__file__).parent / "golden"
-NOW = 1_790_000_000.0  # 2026-09-21 14:13:20 UTC: every test's clock
 REPO = Path(__file__).resolve().parent.parent
-
-
-@dataclass
-class Out:
-    code: int
-    stdout: str
-    stderr: str
-
-
-def cli(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Out:
-    """Invoke `taskctl ARGS` in-process at 120 columns; TaskctlError -> its exit code and one line,
-    as `taskctl.app.run` does."""
-    from typer.testing import CliRunner
-
-    from taskctl.app import app
-
-    result = CliRunner().invoke(app, list(args), input=input, env={"COLUMNS": "120", **(env or {})})
-    stderr = result.stderr
-    code = result.exit_code
-    exc = result.exception
-    if isinstance(exc, TaskctlError):
-        code, stderr = exc.exit_code, stderr + f"taskctl: error: {exc}\n"
-    elif exc is not None and not isinstance(exc, SystemExit):
-        raise exc
-    return Out(code, result.stdout, stderr)
-
-
-def golden(name: str, text: str) -> None:
-    """Compare with tests/golden/NAME; TASKCTL_UPDATE_GOLDEN=1 rewrites the file."""
-    path = GOLDEN / name
-    if os.environ.get("TASKCTL_UPDATE_GOLDEN") == "1" or not path.exists():
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text)
-    assert text == path.read_text(), f"output differs from {path}"
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> float:
-    import scheduler_core.inspect
-
-    monkeypatch.setattr(scheduler_core.inspect, "clock", lambda: NOW)
-    return NOW
-
-
-def fill(now: float = NOW) -> None:
-    """default: 3 queued (oldest 125 s), 2 scheduled, 1 active, finished, failed, canceled;
-    high: 1 queued an hour ago; low: empty. Fixed ids."""
-    from scheduler_core.jobs.record import JobStatus
-    from scheduler_core.queues.lifecycle import Outcome, claim, complete
-    from scheduler_core.queues.queue import JobCall, get_queue
-
-    q = get_queue("default")
-
-    def put(job_id: str, at: float, *args: Any, due: float | None = None) -> None:
-        q.enqueue_call(JobCall("tests.jobs.add", args or (1, 2), job_id=job_id, at=due), now=at)
-
-    put("job-finished", now - 300)
-    job = claim(q, "w1", now=now - 290)
-    assert job is not None
-    complete(q, job, Outcome(JobStatus.FINISHED, {"result": "3"}), worker="w1", now=now - 280)
-    put("job-failed", now - 270)
-    job = claim(q, "w1", now=now - 265)
-    assert job is not None
-    fields = {
-        "exc_type": "RuntimeError",
-        "exc_message": "boom",
-        "traceback": "Traceback...\nRuntimeError: boom",
-    }
-    complete(q, job, Outcome(JobStatus.FAILED, fields), worker="w1", now=now - 260)
-    put("job-active", now - 200)
-    assert claim(q, "w2", now=now - 190) is not None
-    put("job-canceled", now - 150)
-    assert q.cancel("job-canceled", now=now - 140)
-    put("job-q1", now - 125, 10, 20)
-    put("job-q2", now - 60, {"a": 1})
-    put("job-q3", now - 5, "text")
-    put("job-s1", now - 100, due=now + 3600)
-    put("job-s2", now - 100, due=now + 7200)
-    get_queue("high").enqueue_call(JobCall("tests.jobs.noop", job_id="job-h1"), now=now - 3700)
-
-
-def digest(prefix: str) -> tuple[int, str]:
-    """How many keys this test has, and a digest of them all (name, type and serialised value).
-    (Not DBSIZE: other tests share the Redis DB.)"""
-    import redis
-
-    from tests.conftest import REDIS_URL
-
-    r = redis.Redis.from_url(REDIS_URL)
-    try:
-        h = hashlib.sha256()
-        keys = sorted(r.scan_iter(match=f"{prefix}:*", count=1000))
-        for key in keys:
-            h.update(key + b"\0" + r.type(key) + b"\0" + (r.dump(key) or b""))
-        return len(keys), h.hexdigest()
-    finally:
-        r.close()
 
 
 # ----- queues show -----
@@ -157,7 +58,6 @@ def test_queues_show_named_queues_in_given_order(clock: float) -> None:
 def test_queues_show_is_read_only(clock: float, key_prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
     fill()
     # Move the clock past every terminal expiry: a cleaning `show` would prune them now.
-    import scheduler_core.inspect
 
     monkeypatch.setattr(scheduler_core.inspect, "clock", lambda: NOW + 30 * 86400)
     before = digest(key_prefix)
@@ -172,8 +72,6 @@ def test_queues_show_is_read_only(clock: float, key_prefix: str, monkeypatch: py
 
 def test_queues_show_one_round_trip_per_broker(clock: float, monkeypatch: pytest.MonkeyPatch) -> None:
     """Counting many jobs costs one pipelined round trip per broker, not one command per job."""
-    from scheduler_core.broker import oneshot
-
     fill()
     calls: list[int] = []
     real = oneshot.execute
@@ -238,8 +136,6 @@ def test_unknown_queue_exits_3_naming_it() -> None:
 
 @pytest.fixture
 def dead_broker(settings: Any) -> str:
-    from scheduler_core.conf import reset_config
-
     url = "redis://:secret@127.0.0.1:1/0"
     settings.SCHEDULER = {**settings.SCHEDULER, "BROKER_URL": url}
     reset_config()
@@ -283,8 +179,6 @@ def test_clear_off_tty_needs_yes(clock: float, key_prefix: str) -> None:
 
 
 def test_clear_with_yes(clock: float) -> None:
-    from scheduler_core.queues.queue import get_queue
-
     fill()
     out = cli("queues", "clear", "default", "--registry", "queued", "--yes")
     assert out.code == 0, out.stderr
@@ -322,7 +216,5 @@ def test_clear_unknown_queue_exits_3() -> None:
 
 def test_run_maps_errors_like_cli_helper(capsys: pytest.CaptureFixture[str]) -> None:
     """The helper's mapping is the real one: `taskctl.app.run` gives the same code and line."""
-    from taskctl.app import run
-
     assert run(["queues", "show", "nope"]) == 3
     assert capsys.readouterr().err.startswith("taskctl: error: unknown queue 'nope'")

@@ -1,4 +1,4 @@
-"""`taskctl --help` stays fast: loading the CLI imports no Django, redis or Rich (DESIGN §2.1)."""
+"""`taskctl --help` stays fast: loading the CLI imports no Django, redis or Rich."""
 
 from __future__ import annotations
 

@@ -7,59 +7,20 @@ import os
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from scheduler_core.models import Task, TaskSet, TaskType
-from tests.test_cli_queues import cli, golden
+import scheduler_core.tasks.replan
+from scheduler_core.models import Task
+from tests.cli import cli, golden
 
 pytestmark = pytest.mark.django_db
-
-T0 = datetime(2026, 9, 1, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def tasks() -> dict[str, Task]:
-    billing = TaskSet.objects.create(name="billing")
-    made = [
-        Task(name="nightly-report", type=TaskType.CRON, callable="tests.jobs.noop", cron="0 3 * * *",
-             timezone="Europe/Berlin", task_set=billing, kwargs={"to": ["ops@example.com"]}),
-        Task(name="poll-feed", type=TaskType.REPEATABLE, callable="tests.jobs.noop", interval=900, repeat=10,
-             queue="high", at=T0),
-        Task(name="migrate-once", type=TaskType.ONCE, callable="tests.jobs.add", args=[1, 2],
-             at=datetime(2026, 12, 24, 17, tzinfo=UTC), enabled=False, description="one-off data fix"),
-    ]  # fmt: skip
-    for t in made:
-        t.full_clean()
-        t.save()
-    # Status as a scheduler would have left it; fixed bookkeeping times for stable output.
-    Task.objects.filter(name="nightly-report").update(
-        next_run_at=datetime(2026, 9, 22, 1, tzinfo=UTC),
-        last_run_at=datetime(2026, 9, 21, 1, tzinfo=UTC),
-        last_status="finished",
-        run_count=20,
-        success_count=20,
-    )
-    Task.objects.filter(name="poll-feed").update(
-        next_run_at=datetime(2026, 9, 21, 14, 15, tzinfo=UTC),
-        last_run_at=datetime(2026, 9, 21, 14, tzinfo=UTC),
-        last_status="failed",
-        run_count=3,
-        success_count=2,
-        failure_count=1,
-        pending_job_id="poll-feed@1790000100",
-    )
-    Task.objects.update(created_at=T0, updated_at=T0)
-    return {t.name: t for t in Task.objects.all()}
 
 
 @pytest.fixture
 def replans(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[int], list[Any]]]:
-    """Record calls of planning.tasks_changed (the scheduler's hook; a stub until that issue)."""
-    import scheduler_core.tasks.replan
-
+    """Record calls of replan.tasks_changed (the scheduler's hook; a stub until that issue)."""
     calls: list[tuple[list[int], list[Any]]] = []
     monkeypatch.setattr(
         scheduler_core.tasks.replan,

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.test_cli_queues import cli, golden
+from scheduler_core.conf import reset_config
+from scheduler_core.worker import control as mod
+from tests.cli import cli, golden
 
 HAVE_CONTROL = importlib.util.find_spec("scheduler_core.worker.control") is not None
 needs_control = pytest.mark.skipif(not HAVE_CONTROL, reason="scheduler_core.worker.control is not there yet")
@@ -38,8 +40,6 @@ WORKERS = [
 @pytest.fixture
 def control(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     """scheduler_core.worker.control with its broker side replaced by a recorder (rendering tests only)."""
-    from scheduler_core.worker import control as mod
-
     calls: list[tuple[str, Any]] = []
     monkeypatch.setattr(mod, "list_workers", lambda: [dict(w) for w in WORKERS])
     monkeypatch.setattr(mod, "stop_worker", lambda name, now=False: calls.append(("stop", (name, now))))
@@ -88,8 +88,6 @@ def test_stop_unknown_worker_exits_3() -> None:
 @needs_control
 @pytest.mark.parametrize("args", [("list",), ("stop", "w1")])
 def test_unreachable_broker_exits_69(settings: Any, args: tuple[str, ...]) -> None:
-    from scheduler_core.conf import reset_config
-
     settings.SCHEDULER = {**settings.SCHEDULER, "BROKER_URL": "redis://127.0.0.1:1/0"}
     reset_config()
     out = cli("workers", *args)

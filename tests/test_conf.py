@@ -30,6 +30,7 @@ def test_per_queue_broker() -> None:
         ({"QUEUES": {}}, "must name at least one queue"),
         ({"QUEUES": {"a b": {}}}, "bad queue name 'a b'"),
         ({"LEASE_TTL": "soon"}, "['LEASE_TTL'] must be a number"),
+        ({"KEY_PREFIX": "app{1}"}, "['KEY_PREFIX']: bad prefix 'app{1}'"),
     ],
 )
 def test_mistakes_are_78(raw: dict[str, Any], needle: str) -> None:

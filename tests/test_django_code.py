@@ -3,11 +3,14 @@ errors from the Python API. Real Redis, real database (SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import override_settings
 
@@ -18,13 +21,12 @@ from scheduler_core.jobs.record import JobStatus, Retry
 from scheduler_core.queues.queue import JobCall, get_queue
 from scheduler_core.testing import drain
 from tests import code_jobs
+from tests.cli import cli
 
 CLOSED = "redis://:s3cret@127.0.0.1:1/0"  # nothing listens on port 1
 
 
 def scheduler(**changes: Any) -> dict[str, Any]:
-    from django.conf import settings
-
     return {**settings.SCHEDULER, **changes}
 
 
@@ -160,8 +162,6 @@ def test_eager_timeout_and_unjsonable_result(eager: None) -> None:
 
 @pytest.mark.django_db
 def test_eager_job_sees_the_callers_rows(eager: None, django_capture_on_commit_callbacks: Any) -> None:
-    from django.contrib.auth.models import User
-
     with django_capture_on_commit_callbacks(execute=True):
         user = User.objects.create(username="ann", email="ann@example.com")
         j = get_queue().enqueue(code_jobs.user_email, user.pk)
@@ -179,8 +179,6 @@ def test_override_settings_takes_effect_without_a_reset() -> None:
 
 # ----- 5. get_current_job and meta -----
 def test_meta_is_saved_alone_and_shown(redis_client: Any) -> None:
-    from tests.test_cli_queues import cli
-
     q = get_queue()
     j = q.enqueue_call(JobCall(code_jobs.progress, (3,), meta={"label": "import"}))
     assert drain() == 1
@@ -194,8 +192,6 @@ def test_meta_is_saved_alone_and_shown(redis_client: Any) -> None:
     queued.save_meta()
     after = redis_client.hgetall(q.keys.job(queued.id))
     assert {k: v for k, v in after.items() if k != b"meta"} == before and after[b"meta"] == b'{"note":"hi"}'
-    import json
-
     out = cli("jobs", "show", j.id, "-o", "json")
     assert out.code == 0 and json.loads(out.stdout)["meta"] == {"label": "import", "done": 3, "of": 3}
 

@@ -16,15 +16,17 @@ from typing import Any
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from scheduler_core.backend import TaskctlBackend
 from scheduler_core.backend.compat import (
     FRAMEWORK,
     InvalidTask,
     TaskResultDoesNotExist,
     TaskResultStatus,
 )
+from scheduler_core.conf import reset_config
 from scheduler_core.queues.queue import get_queue
 from tests import dtasks
-from tests.test_worker_proc import WorkerProc, wait_for, worker
+from tests.processes import WorkerProc, wait_for
 
 if FRAMEWORK == "django.tasks":
     from django.tasks import default_task_backend, task, task_backends
@@ -37,8 +39,6 @@ else:  # Django 5.2: the backport (typed like django.tasks)
         django_tasks.task_backends,
     )
     Mismatch = django_tasks.exceptions.TaskResultMismatch  # type: ignore[misc]
-
-__all__ = ["worker"]  # the fixture
 
 
 def result_of(task: Any, result_id: str) -> Any:
@@ -91,7 +91,6 @@ def test_queue_name_is_a_taskctl_queue() -> None:
 def test_validate_on_enqueue_follows_the_settings(settings: Any) -> None:
     task = dtasks.noop.using(queue_name="low")
     settings.SCHEDULER = {**settings.SCHEDULER, "QUEUES": {"default": {}}}
-    from scheduler_core.conf import reset_config
 
     reset_config()
     with pytest.raises(InvalidTask, match="Queue 'low' is not valid"):
@@ -148,7 +147,6 @@ def test_invalid_functions_and_options() -> None:
         task()(lambda: None)
     with pytest.raises(InvalidTask, match="first argument of 'context'"):
         task(takes_context=True)(dtasks.add.func)
-    from scheduler_core.backend import TaskctlBackend
 
     with pytest.raises(ImproperlyConfigured, match=r"TASKS\['x'\]: unknown OPTIONS RETRY"):
         TaskctlBackend("x", {"OPTIONS": {"RETRY": 3}})

@@ -8,15 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from scheduler_core.conf import get_config
 from scheduler_core.errors import JobFailed, NotFound, UsageError
 from scheduler_core.jobs.record import JobStatus, Retry
+from scheduler_core.queues import lifecycle
 from scheduler_core.queues.queue import JobCall, get_queue
 from scheduler_core.testing import drain, isolated_broker
 from tests import code_jobs
-from tests.test_worker_proc import WorkerProc
+from tests.processes import WorkerProc
 
 
 @pytest.fixture(autouse=True)
@@ -64,8 +66,6 @@ def test_drain_runs_callbacks_and_records_failures() -> None:
 
 @pytest.mark.django_db
 def test_drain_in_a_testcase_transaction_sees_the_tests_row(django_capture_on_commit_callbacks: Any) -> None:
-    from django.contrib.auth.models import User
-
     user = User.objects.create(username="bo", email="bo@example.com")
     with django_capture_on_commit_callbacks(execute=True):
         j = get_queue().enqueue(code_jobs.user_email, user.pk)
@@ -75,8 +75,6 @@ def test_drain_in_a_testcase_transaction_sees_the_tests_row(django_capture_on_co
 
 @pytest.mark.django_db(transaction=True)
 def test_drain_in_a_transactional_test() -> None:
-    from django.contrib.auth.models import User
-
     user = User.objects.create(username="cy", email="cy@example.com")
     with transaction.atomic():
         j = get_queue().enqueue(code_jobs.user_email, user.pk)
@@ -142,8 +140,6 @@ def test_every_waiter_is_woken() -> None:
 
 
 def test_a_job_lost_with_its_worker_wakes_its_waiters_as_failed() -> None:
-    from scheduler_core.queues import lifecycle
-
     q = get_queue()
     j = q.enqueue(code_jobs.echo)
     then = time.time() - 3600

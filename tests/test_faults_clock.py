@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from scheduler_core.conf import reset_config
 from scheduler_core.queues.queue import JobCall, get_queue
 from tests.private_redis import SERVER, PrivateRedis
 
@@ -17,8 +18,6 @@ pytestmark = pytest.mark.skipif(SERVER is None, reason="no redis-server binary o
 
 @pytest.fixture
 def broker(settings: object, key_prefix: str) -> Iterator[PrivateRedis]:
-    from scheduler_core.conf import reset_config
-
     server = PrivateRedis()
     conf = dict(settings.SCHEDULER)  # type: ignore[attr-defined]
     conf["BROKER_URL"] = server.url
@@ -71,3 +70,13 @@ def test_the_scheduler_holds_only_what_became_late_since_its_pass_began(broker: 
     # late during the pass, task-1-3 is on time, a plain job is never held
     assert q.promote_due(hold_late_by=1.0, hold_from=t - 2.5 - 1.0) == 3
     assert broker.client().zrange(q.keys.scheduled, 0, -1) == ["task-1-2"]
+
+    assert q.promote_due(hold_late_by=1.0, hold_from=time.time() - 1.0 - 0.5) == 1  # slow, not stalled
+
+
+def test_a_slow_pass_holds_nothing(broker: PrivateRedis) -> None:
+    q = get_queue("default")
+    t = time.time()
+    q.enqueue_call(JobCall("tests.jobs.noop", job_id="task-1-2", at=t - 3), now=t - 60)
+    # began 0.8 s ago with a grace of 1 s: slow, not stalled; what it planned late moves
+    assert q.promote_due(hold_late_by=1.0, hold_from=t - 0.8 - 1.0) == 1

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from scheduler_core.conf import reset_config
 from scheduler_core.errors import BrokerOutOfMemory, EnqueueIncomplete
 from scheduler_core.queues.queue import JobCall, get_queue
 from tests.private_redis import SERVER, PrivateRedis
@@ -23,8 +24,6 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def full_redis(settings: object, key_prefix: str) -> Iterator[PrivateRedis]:
     """A private server with a small memory limit, used as the test's broker."""
-    from scheduler_core.conf import reset_config
-
     server = PrivateRedis("--maxmemory", "4mb", "--maxmemory-policy", "noeviction")
     conf = dict(settings.SCHEDULER)  # type: ignore[attr-defined]
     conf["BROKER_URL"] = server.url

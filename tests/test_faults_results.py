@@ -13,10 +13,8 @@ from scheduler_core.jobs.record import JobStatus
 from scheduler_core.queues.lifecycle import Outcome, claim, complete
 from scheduler_core.queues.queue import JobCall, get_queue
 from scheduler_core.worker.running import result_fields
-from tests.test_cli_queues import cli
-from tests.test_worker_proc import WorkerProc, worker
-
-__all__ = ["worker"]
+from tests.cli import cli
+from tests.processes import WorkerProc
 
 
 def test_default_limit_is_16_mib_and_configurable() -> None:

@@ -12,8 +12,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import OperationalError, connection
 
-from tests.test_scheduler_helpers import make_task
+from scheduler_core.broker.connection import get_client
+from scheduler_core.broker.keys import GlobalKeys
+from scheduler_core.conf import get_config
+from scheduler_core.errors import DatabaseUnavailable
+from scheduler_core.scheduler.loop import Scheduler
+from scheduler_core.tasks.runs import apply_deferred, record_or_defer
+from tests.scheduling import make_task
 
 pytestmark = pytest.mark.django_db(transaction=True)  # a failed statement must not poison a test transaction
 T = datetime(2026, 9, 21, 12, 0, tzinfo=UTC)
@@ -21,8 +28,6 @@ T = datetime(2026, 9, 21, 12, 0, tzinfo=UTC)
 
 @contextlib.contextmanager
 def database_refuses() -> Iterator[None]:
-    from django.db import OperationalError, connection
-
     def refuse(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         raise OperationalError("connection refused (injected outage)")
 
@@ -33,12 +38,6 @@ def database_refuses() -> Iterator[None]:
 def test_runs_refused_by_the_database_are_recorded_by_the_next_pass(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    from scheduler_core.broker.connection import get_client
-    from scheduler_core.broker.keys import GlobalKeys
-    from scheduler_core.conf import get_config
-    from scheduler_core.scheduler.loop import Scheduler
-    from scheduler_core.tasks.runs import record_or_defer
-
     task = make_task(django_capture_on_commit_callbacks, now=T, type="once", enabled=False, at=T)
     assert record_or_defer(task.pk, T, "finished", T, "j0")  # the database answers: recorded now
     with database_refuses():
@@ -59,15 +58,12 @@ def test_runs_refused_by_the_database_are_recorded_by_the_next_pass(
 
 
 def test_a_pass_during_the_outage_keeps_the_runs(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.errors import DatabaseUnavailable
-    from scheduler_core.tasks.runs import apply_deferred, record_or_defer
-
     task = make_task(django_capture_on_commit_callbacks, now=T, type="once", enabled=False, at=T)
     with database_refuses():
         record_or_defer(task.pk, T, "finished", T, "j1")
         with pytest.raises(Exception) as info:
             apply_deferred()
-        from scheduler_core.errors import from_service_error
+        from scheduler_core.errors import from_service_error  # noqa: PLC0415
 
         assert isinstance(from_service_error(info.value), DatabaseUnavailable)
     assert apply_deferred() == 1

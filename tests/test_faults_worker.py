@@ -11,11 +11,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from scheduler_core.broker.connection import get_client
+from scheduler_core.conf import get_config, reset_config
 from scheduler_core.errors import BrokerOutOfMemory, Conflict
 from scheduler_core.jobs.record import JobStatus
 from scheduler_core.queues import lifecycle
 from scheduler_core.queues.lifecycle import Outcome
-from scheduler_core.queues.queue import get_queue
+from scheduler_core.queues.queue import JobCall, get_queue
 from scheduler_core.worker.heartbeat import Heartbeat
 from tests.private_redis import SERVER, PrivateRedis
 from tests.test_faults_oom import fill_up
@@ -24,9 +26,6 @@ T = 1_800_000_000.0
 
 
 def heartbeat(name: str = "w1") -> Heartbeat:
-    from scheduler_core.broker.connection import get_client
-    from scheduler_core.conf import get_config
-
     cfg = get_config()
     return Heartbeat(name, [get_queue("default")], cfg, get_client(cfg.broker_url))
 
@@ -35,7 +34,6 @@ def heartbeat(name: str = "w1") -> Heartbeat:
 def private_broker(settings: object, key_prefix: str) -> Iterator[PrivateRedis]:
     if SERVER is None:
         pytest.skip("no redis-server binary on PATH")
-    from scheduler_core.conf import reset_config
 
     server = PrivateRedis("--maxmemory-policy", "noeviction")
     conf = dict(settings.SCHEDULER)  # type: ignore[attr-defined]
@@ -85,8 +83,6 @@ def test_restart_under_the_name_of_a_dead_process_takes_over(private_broker: Pri
 
 
 def test_heartbeat_prunes_expired_terminal_entries(private_broker: PrivateRedis) -> None:
-    from scheduler_core.queues.queue import JobCall
-
     q = get_queue("default")
     jobs = q.enqueue_many([JobCall("tests.jobs.add", (i, i), result_ttl=20) for i in range(50)], now=T)
     for _job in jobs:

@@ -19,10 +19,10 @@ from scheduler_core.conf import reset_config
 from scheduler_core.queues.queue import JobCall, get_queue
 from scheduler_core.scheduler.leader import Leader
 from scheduler_core.worker.heartbeat import Heartbeat
-from tests.test_cli_queues import cli
-from tests.test_worker_proc import REPO, WorkerProc, wait_for, worker
+from tests.cli import cli
+from tests.conftest import REDIS_URL
+from tests.processes import REPO, WorkerProc, wait_for
 
-__all__ = ["worker"]
 pytestmark = pytest.mark.django_db
 
 
@@ -141,8 +141,6 @@ def _env(prefix: str, **extra: str) -> dict[str, str]:
 
 
 def test_an_unreachable_database_is_a_failed_check(key_prefix: str, tmp_path: Path) -> None:
-    from tests.conftest import REDIS_URL
-
     env = _env(key_prefix, TASKCTL_BROKER_URL=REDIS_URL, TASKCTL_DATABASE_URL="postgres://u:pw@127.0.0.1:1/x")
     out = subprocess.run(
         [sys.executable, "-m", "taskctl", "health", "--skip", "workers", "--skip", "scheduler"],

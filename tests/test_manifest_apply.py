@@ -1,69 +1,31 @@
 """`taskctl tasks diff | apply` against the test database: the plan, idempotence, prune,
-conflicts, the after-commit hook, and query counts. Also home of `run`, a fast CLI helper."""
+conflicts, the after-commit hook, and query counts."""
 
 from __future__ import annotations
 
-import functools
+import io
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from scheduler_core.errors import TaskctlError
+import scheduler_core.tasks.replan
+from scheduler_core.manifest import load_manifest
+from scheduler_core.manifest.apply import apply_manifest
 from scheduler_core.models import Task, TaskSet, TaskType
-from tests.test_cli_queues import Out
+from tests.cli import cli
+from tests.data import manifest, snapshot
 
 pytestmark = pytest.mark.django_db
-TASK = "  - {name: %s, type: cron, callable: tests.jobs.noop, cron: '0 3 * * *'}\n"
-
-
-@functools.cache
-def _command() -> Any:
-    import typer.main
-
-    from taskctl.app import app
-
-    return typer.main.get_command(app)
-
-
-def run(*args: str, input: str | None = None) -> Out:
-    """`taskctl ARGS` in-process, the click command built once (building it costs 0.1 s a call);
-    errors mapped to exit codes as taskctl.app.run maps them."""
-    from typer.testing import CliRunner
-
-    runner = CliRunner()
-    code = 0
-    message = ""
-    with runner.isolation(input=input, env={"COLUMNS": "120"}) as streams:
-        try:
-            _command().main(args=list(args), prog_name="taskctl")
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        except TaskctlError as exc:
-            code, message = exc.exit_code, f"taskctl: error: {exc}\n"
-        sys.stdout.flush()
-        sys.stderr.flush()
-        stdout, stderr = streams[0].getvalue().decode(), streams[1].getvalue().decode()
-    return Out(code, stdout, stderr + message)
-
-
-def manifest(set_name: str, *names: str, extra: str = "") -> str:
-    return f"version: 1\nset: {set_name}\ntasks:\n" + "".join(TASK % n for n in names) + extra
-
-
-def snapshot() -> list[dict[str, Any]]:
-    """Every task and set row, as a comparable value."""
-    rows: list[dict[str, Any]] = [dict(r) for r in Task.objects.order_by("name").values()]
-    return rows + [dict(r) for r in TaskSet.objects.order_by("name").values()]
 
 
 @pytest.fixture
 def hook(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[int], list[Any]]]:
-    """Calls of planning.tasks_changed (run by django_capture_on_commit_callbacks(execute=True))."""
-    import scheduler_core.tasks.replan
-
+    """Calls of replan.tasks_changed (run by django_capture_on_commit_callbacks(execute=True))."""
     calls: list[tuple[list[int], list[Any]]] = []
     monkeypatch.setattr(
         scheduler_core.tasks.replan,
@@ -78,7 +40,7 @@ def test_apply_creates_then_second_apply_is_unchanged(
 ) -> None:
     text = manifest("billing", "a", "b")
     with django_capture_on_commit_callbacks(execute=True):
-        out = run("tasks", "apply", "-f", "-", "-o", "json", input=text)
+        out = cli("tasks", "apply", "-f", "-", "-o", "json", input=text)
     assert out.code == 0, out.stderr
     assert out.stderr == "set billing: 2 created, 0 configured, 0 unchanged, 0 pruned\n"
     doc = json.loads(out.stdout)
@@ -107,21 +69,14 @@ def test_apply_creates_then_second_apply_is_unchanged(
     assert hook == [(sorted(t.pk for t in tasks.values()), [])]
     before = snapshot()
     with django_capture_on_commit_callbacks(execute=True):
-        again = run("tasks", "apply", "-f", "-", input=text)
+        again = cli("tasks", "apply", "-f", "-", input=text)
     assert (again.code, again.stderr) == (0, "set billing: 0 created, 0 configured, 2 unchanged, 0 pruned\n")
     assert snapshot() == before and len(hook) == 1  # no write, no replan
 
 
 def _second_apply_queries(n: int) -> list[str]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from scheduler_core.manifest import load_manifest
-    from scheduler_core.manifest.apply import apply_manifest
-
     Task.objects.all().delete()
     TaskSet.objects.all().delete()
-    import io
 
     m = load_manifest(["-"], io.StringIO(manifest("big", *[f"t{i}" for i in range(n)])))
     apply_manifest(m)
@@ -141,12 +96,12 @@ def test_second_apply_writes_nothing_and_costs_the_same_for_any_size() -> None:
 def test_configured_lists_fields_before_after(
     hook: list[Any], django_capture_on_commit_callbacks: Any
 ) -> None:
-    run("tasks", "apply", "-f", "-", input=manifest("billing", "a", "b"))
+    cli("tasks", "apply", "-f", "-", input=manifest("billing", "a", "b"))
     changed = (
         manifest("billing", "a") + "  - {name: b, type: cron, callable: tests.jobs.noop, cron: '0 4 * * *',"
         " queue: high, timeout: 10m}\n"
     )
-    out = run("tasks", "diff", "-f", "-", "-o", "json", input=changed)
+    out = cli("tasks", "diff", "-f", "-", "-o", "json", input=changed)
     assert out.code == 1
     b = next(t for t in json.loads(out.stdout)["tasks"] if t["name"] == "b")
     assert b["action"] == "configured"
@@ -155,25 +110,25 @@ def test_configured_lists_fields_before_after(
         {"field": "cron", "before": "0 3 * * *", "after": "0 4 * * *"},
         {"field": "timeout", "before": None, "after": 600},
     ]
-    plain = run("tasks", "diff", "-f", "-", "-o", "plain", input=changed).stdout.splitlines()
+    plain = cli("tasks", "diff", "-f", "-", "-o", "plain", input=changed).stdout.splitlines()
     assert plain == [
         "billing\ta\tunchanged\t",
         "billing\tb\tconfigured\tqueue: default -> high; cron: 0 3 * * * -> 0 4 * * *; timeout: - -> 600",
     ]
     pk = Task.objects.get(name="b").pk
     with django_capture_on_commit_callbacks(execute=True):
-        out = run("tasks", "apply", "-f", "-", input=changed)
+        out = cli("tasks", "apply", "-f", "-", input=changed)
     assert out.stderr == "set billing: 0 created, 1 configured, 1 unchanged, 0 pruned\n"
     b_row = Task.objects.get(name="b")
     assert (b_row.queue, b_row.cron, b_row.timeout) == ("high", "0 4 * * *", 600)
     assert b_row.spec_hash == b_row.compute_spec_hash()
     assert hook == [([pk], [])]
-    assert run("tasks", "diff", "-f", "-", input=changed).code == 0
+    assert cli("tasks", "diff", "-f", "-", input=changed).code == 0
 
 
 def test_table_hides_unchanged_rows() -> None:
-    run("tasks", "apply", "-f", "-", input=manifest("s", "a"))
-    out = run("tasks", "diff", "-f", "-", "-o", "table", input=manifest("s", "a", "b"))
+    cli("tasks", "apply", "-f", "-", input=manifest("s", "a"))
+    out = cli("tasks", "diff", "-f", "-", "-o", "table", input=manifest("s", "a", "b"))
     assert out.code == 1 and " b " in out.stdout and " a " not in out.stdout
 
 
@@ -191,13 +146,13 @@ def _seed_other_owners() -> dict[str, Task]:
 def test_conflicts_exit_4_and_write_nothing(hook: list[Any], django_capture_on_commit_callbacks: Any) -> None:
     _seed_other_owners()
     text = manifest("mine", "new", "theirs", "by-hand")
-    diff = run("tasks", "diff", "-f", "-", "-o", "plain", input=text)
+    diff = cli("tasks", "diff", "-f", "-", "-o", "plain", input=text)
     assert diff.code == 1
     assert "mine\ttheirs\tconflict\towned by set other" in diff.stdout
     assert "set mine: 1 to create, 0 to configure, 0 unchanged, 0 to prune, 2 conflicts" in diff.stderr
     before = snapshot()
     with django_capture_on_commit_callbacks(execute=True):
-        out = run("tasks", "apply", "-f", "-", input=text)
+        out = cli("tasks", "apply", "-f", "-", input=text)
     assert out.code == 4
     assert out.stderr.splitlines() == [
         '<stdin>:5: tasks[1]: task "theirs" is owned by set "other"',
@@ -205,7 +160,7 @@ def test_conflicts_exit_4_and_write_nothing(hook: list[Any], django_capture_on_c
         "taskctl: error: 2 conflicts; nothing was written (--force-conflicts takes them over)",
     ]
     assert snapshot() == before and hook == []
-    dry = run("tasks", "apply", "--dry-run", "-f", "-", input=text)
+    dry = cli("tasks", "apply", "--dry-run", "-f", "-", input=text)
     assert dry.code == 4 and snapshot() == before
 
 
@@ -213,7 +168,7 @@ def test_force_conflicts_adopts(hook: list[Any], django_capture_on_commit_callba
     seeded = _seed_other_owners()
     text = manifest("mine", "theirs", "by-hand")
     with django_capture_on_commit_callbacks(execute=True):
-        out = run("tasks", "apply", "--force-conflicts", "-f", "-", "-o", "json", input=text)
+        out = cli("tasks", "apply", "--force-conflicts", "-f", "-", "-o", "json", input=text)
     assert out.code == 0, out.stderr
     changes = {t["name"]: t["changes"] for t in json.loads(out.stdout)["tasks"]}
     assert changes["theirs"] == [{"field": "set", "before": "other", "after": "mine"}]
@@ -223,26 +178,26 @@ def test_force_conflicts_adopts(hook: list[Any], django_capture_on_commit_callba
         "by-hand",
     }
     assert hook == [(sorted(t.pk for t in seeded.values()), [])]
-    assert run("tasks", "diff", "-f", "-", input=text).code == 0
+    assert cli("tasks", "diff", "-f", "-", input=text).code == 0
 
 
 def test_orphans_listed_and_pruned_only_with_prune(
     hook: list[Any], django_capture_on_commit_callbacks: Any
 ) -> None:
     seeded = _seed_other_owners()
-    run("tasks", "apply", "-f", "-", input=manifest("mine", "a", "b", "c"))
-    run("tasks", "apply", "-f", "-", input=manifest("neighbour", "n1"))
+    cli("tasks", "apply", "-f", "-", input=manifest("mine", "a", "b", "c"))
+    cli("tasks", "apply", "-f", "-", input=manifest("neighbour", "n1"))
     smaller = manifest("mine", "a")
-    out = run("tasks", "diff", "-f", "-", "-o", "plain", input=smaller)
+    out = cli("tasks", "diff", "-f", "-", "-o", "plain", input=smaller)
     assert out.code == 0  # orphans are not changes unless --prune
     assert out.stdout.splitlines() == ["mine\ta\tunchanged\t", "mine\tb\torphaned\t", "mine\tc\torphaned\t"]
     assert "2 orphaned (kept; --prune deletes them)" in out.stderr
-    assert run("tasks", "diff", "--prune", "-f", "-", input=smaller).code == 1
-    kept = run("tasks", "apply", "-f", "-", input=smaller)
+    assert cli("tasks", "diff", "--prune", "-f", "-", input=smaller).code == 1
+    kept = cli("tasks", "apply", "-f", "-", input=smaller)
     assert kept.code == 0 and Task.objects.filter(task_set__name="mine").count() == 3
     doomed = {t.name: (t.pk, t.queue, t.pending_job_id) for t in Task.objects.filter(name__in=["b", "c"])}
     with django_capture_on_commit_callbacks(execute=True):
-        out = run("tasks", "apply", "--prune", "-f", "-", input=smaller)
+        out = cli("tasks", "apply", "--prune", "-f", "-", input=smaller)
     assert out.stderr == "set mine: 0 created, 0 configured, 1 unchanged, 2 pruned\n"
     names = set(Task.objects.values_list("name", flat=True))
     assert names == {"a", "n1", *seeded}  # the other set's and the hand-made tasks are untouched
@@ -250,35 +205,34 @@ def test_orphans_listed_and_pruned_only_with_prune(
 
 
 def test_prune_to_empty_needs_allow_empty() -> None:
-    run("tasks", "apply", "-f", "-", input=manifest("mine", "a"))
+    cli("tasks", "apply", "-f", "-", input=manifest("mine", "a"))
     empty = "version: 1\nset: mine\ntasks: []\n"
-    out = run("tasks", "apply", "--prune", "-f", "-", input=empty)
+    out = cli("tasks", "apply", "--prune", "-f", "-", input=empty)
     assert out.code == 3 and "add --allow-empty" in out.stderr
-    assert run("tasks", "apply", "--prune", "--dry-run", "-f", "-", input=empty).code == 3
+    assert cli("tasks", "apply", "--prune", "--dry-run", "-f", "-", input=empty).code == 3
     assert Task.objects.count() == 1
-    assert run("tasks", "apply", "-f", "-", input=empty).code == 0 and Task.objects.count() == 1
-    out = run("tasks", "apply", "--prune", "--allow-empty", "-f", "-", input=empty)
+    assert cli("tasks", "apply", "-f", "-", input=empty).code == 0 and Task.objects.count() == 1
+    out = cli("tasks", "apply", "--prune", "--allow-empty", "-f", "-", input=empty)
     assert out.code == 0 and Task.objects.count() == 0 and TaskSet.objects.filter(name="mine").exists()
 
 
 def test_dry_run_writes_nothing() -> None:
-    run("tasks", "apply", "-f", "-", input=manifest("mine", "a", "b"))
+    cli("tasks", "apply", "-f", "-", input=manifest("mine", "a", "b"))
     before = snapshot()
-    out = run("tasks", "apply", "--dry-run", "--prune", "-f", "-", "-o", "json", input=manifest("mine", "c"))
+    out = cli("tasks", "apply", "--dry-run", "--prune", "-f", "-", "-o", "json", input=manifest("mine", "c"))
     assert out.code == 0 and snapshot() == before
     doc = json.loads(out.stdout)
     assert doc["dry_run"] is True and [t["action"] for t in doc["tasks"]] == ["created", "pruned", "pruned"]
     assert out.stderr.endswith("dry run: nothing was written\n")
-    assert run("tasks", "apply", "--dry-run", "-f", "-", input=manifest("new-set", "z")).code == 0
+    assert cli("tasks", "apply", "--dry-run", "-f", "-", input=manifest("new-set", "z")).code == 0
     assert not TaskSet.objects.filter(name="new-set").exists()
 
 
 def test_yaml_output_and_several_sets(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(manifest("one", "a1", "a2"))
     (tmp_path / "b.yaml").write_text(manifest("two", "b1") + "---\n" + manifest("three", "c1"))
-    out = run("tasks", "apply", "-f", str(tmp_path), "-o", "yaml")
+    out = cli("tasks", "apply", "-f", str(tmp_path), "-o", "yaml")
     assert out.code == 0, out.stderr
-    import yaml
 
     doc = yaml.safe_load(out.stdout)
     assert doc["kind"] == "plan" and [s["name"] for s in doc["sets"]] == ["one", "two", "three"]
@@ -287,7 +241,7 @@ def test_yaml_output_and_several_sets(tmp_path: Path) -> None:
         "set two: 1 created, 0 configured, 0 unchanged, 0 pruned",
         "set three: 1 created, 0 configured, 0 unchanged, 0 pruned",
     ]
-    assert run("tasks", "diff", "-f", str(tmp_path / "a.yaml"), "-f", str(tmp_path / "b.yaml")).code == 0
+    assert cli("tasks", "diff", "-f", str(tmp_path / "a.yaml"), "-f", str(tmp_path / "b.yaml")).code == 0
 
 
 def test_every_field_round_trips_through_apply() -> None:
@@ -318,7 +272,7 @@ tasks:
       two
       lines
 """
-    assert run("tasks", "apply", "-f", "-", input=text).code == 0
+    assert cli("tasks", "apply", "-f", "-", input=text).code == 0
     t = Task.objects.get(name="rep")
     assert (t.interval, t.repeat, t.timeout, t.result_ttl, t.failure_ttl) == (5400, 5, 7200, 0, 604800)
     assert t.at is not None and t.at.isoformat() == "2026-11-30T22:00:00.250000+00:00"
@@ -331,7 +285,7 @@ tasks:
         False,
     )
     assert t.description == "two\nlines\n" and t.args == [1, 2]
-    assert run("tasks", "diff", "-f", "-", input=text).code == 0
+    assert cli("tasks", "diff", "-f", "-", input=text).code == 0
 
 
 def test_json_numbers_compare_by_value_on_every_backend() -> None:
@@ -340,23 +294,15 @@ def test_json_numbers_compare_by_value_on_every_backend() -> None:
         "  - {name: n, type: cron, callable: tests.jobs.noop, cron: '0 3 * * *',"
         " args: [3.72551994008267e+16, 0.1, 1.0e+300, -0.0], kwargs: {x: 1.5}}\n"
     )
-    assert run("tasks", "apply", "-f", "-", input=text).code == 0
-    assert run("tasks", "diff", "-f", "-", input=text).code == 0
-    exported = run("tasks", "export", "--set", "nums").stdout
-    assert run("tasks", "diff", "-f", "-", input=exported).code == 0
+    assert cli("tasks", "apply", "-f", "-", input=text).code == 0
+    assert cli("tasks", "diff", "-f", "-", input=text).code == 0
+    exported = cli("tasks", "export", "--set", "nums").stdout
+    assert cli("tasks", "diff", "-f", "-", input=exported).code == 0
 
 
 def _apply_with_hook_queries(n: int, cron: str, capture: Any) -> tuple[int, int]:
     """Apply n tasks (all created, or all configured when they exist) and run the after-commit
     replan on the real broker; returns (apply's queries, the replan's queries)."""
-    import io
-
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from scheduler_core.manifest import load_manifest
-    from scheduler_core.manifest.apply import apply_manifest
-
     text = "version: 1\nset: big\ntasks:\n" + "".join(
         f"  - {{name: t{i}, type: cron, callable: tests.jobs.noop, cron: '{cron}'}}\n" for i in range(n)
     )

@@ -16,18 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+
+from tests.processes import migrate
 
 REPO = str(Path(__file__).resolve().parent.parent)
 
 pytestmark = pytest.mark.process
 PG = os.environ.get("TASKCTL_TEST_DATABASE_URL", "").startswith("postgres")
-
-
-def migrate(env: dict[str, str], cwd: Path) -> None:
-    """`taskctl db migrate` in a real process, for the database `env` names."""
-    cmd = [sys.executable, "-m", "taskctl", "db", "migrate"]
-    subprocess.run(cmd, env=env, cwd=cwd, check=True, capture_output=True, timeout=120)
 
 
 @pytest.fixture
@@ -43,8 +40,7 @@ def db(tmp_path: Path, key_prefix: str) -> Iterator[dict[str, Any]]:
         env.pop(k, None)
     name = None
     if PG:
-        import dj_database_url
-        import psycopg
+        import dj_database_url  # noqa: PLC0415  # PostgreSQL runs only
 
         base = dj_database_url.parse(os.environ["TASKCTL_TEST_DATABASE_URL"])
         host, port, user = base["HOST"] or "127.0.0.1", base["PORT"] or 5432, base["USER"] or "postgres"
@@ -62,8 +58,6 @@ def db(tmp_path: Path, key_prefix: str) -> Iterator[dict[str, Any]]:
     migrate(env, tmp_path)
     yield info
     if name:
-        import psycopg
-
         with psycopg.connect(f"{server} dbname=postgres", autocommit=True) as c:
             c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
@@ -94,7 +88,6 @@ def _count(db: dict[str, Any], sql: str) -> int:
     if db["path"] is not None:
         with sqlite3.connect(db["path"]) as c:
             return int(c.execute(sql).fetchone()[0])
-    import psycopg
 
     with psycopg.connect(db["dsn"]) as c:
         row = c.execute(sql).fetchone()
@@ -121,7 +114,6 @@ def _hold_lock(db: dict[str, Any], set_name: str) -> Any:
         lite = sqlite3.connect(db["path"], isolation_level=None)
         lite.execute("BEGIN IMMEDIATE")
         return lite
-    import psycopg
 
     with psycopg.connect(db["dsn"], autocommit=True) as c:
         c.execute("INSERT INTO scheduler_core_taskset (name, created_at) VALUES (%s, now())", (set_name,))

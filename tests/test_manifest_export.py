@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.db import connection
 
 from scheduler_core.models import Task, TaskSet
-from tests.test_manifest_apply import manifest, run
-from tests.test_manifest_concurrency import migrate
+from tests.cli import cli
+from tests.data import manifest
+from tests.processes import migrate
 
 REPO = str(Path(__file__).resolve().parent.parent)
 
@@ -21,9 +23,9 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "tasks.yaml"
 
 
 def test_examples_round_trip() -> None:
-    assert run("tasks", "apply", "-f", str(EXAMPLES)).code == 0
+    assert cli("tasks", "apply", "-f", str(EXAMPLES)).code == 0
     Task.objects.update(run_count=7, last_status="finished", pending_job_id="x@1")  # status is not spec
-    out = run("tasks", "export", "--set", "examples")
+    out = cli("tasks", "export", "--set", "examples")
     assert out.code == 0, out.stderr
     doc = yaml.safe_load(out.stdout)
     assert doc["version"] == 1 and doc["set"] == "examples" and len(doc["tasks"]) == 7
@@ -33,7 +35,7 @@ def test_examples_round_trip() -> None:
     assert by_name["say-hello"]["interval"] == "10s" and "queue" not in by_name["say-hello"]
     assert "enabled" not in by_name["say-hello"] and by_name["manual-migration"]["enabled"] is False
     assert not any(k in t for t in doc["tasks"] for k in ("run_count", "last_status", "next_run_at"))
-    assert run("tasks", "diff", "-f", "-", input=out.stdout).code == 0
+    assert cli("tasks", "diff", "-f", "-", input=out.stdout).code == 0
 
 
 def test_forever_ttl_round_trips() -> None:
@@ -41,56 +43,54 @@ def test_forever_ttl_round_trips() -> None:
         "version: 1\nset: keep\ntasks:\n- name: k\n  type: cron\n  callable: tests.jobs.noop\n"
         '  cron: "0 3 * * *"\n  result_ttl: forever\n  failure_ttl: 0\n'
     )
-    assert run("tasks", "apply", "-f", "-", input=text).code == 0
+    assert cli("tasks", "apply", "-f", "-", input=text).code == 0
     assert Task.objects.values_list("result_ttl", "failure_ttl").get(name="k") == (-1, 0)
-    out = run("tasks", "export", "--set", "keep")
+    out = cli("tasks", "export", "--set", "keep")
     task = yaml.safe_load(out.stdout)["tasks"][0]
     assert (task["result_ttl"], task["failure_ttl"]) == ("forever", "0s")
-    assert run("tasks", "diff", "-f", "-", input=out.stdout).code == 0
+    assert cli("tasks", "diff", "-f", "-", input=out.stdout).code == 0
 
 
 def test_a_ttl_that_is_neither_duration_nor_forever() -> None:
     text = "version: 1\nset: keep\ntasks:\n- name: k\n  type: once\n  callable: tests.jobs.noop\n"
-    out = run(
+    out = cli(
         "tasks", "validate", "-f", "-", input=text + "  at: 2030-01-01T00:00:00Z\n  result_ttl: always\n"
     )
     assert out.code == 3 and "result_ttl" in out.stderr and "or forever" in out.stderr
 
 
 def test_export_all_is_one_document_per_set() -> None:
-    run("tasks", "apply", "-f", "-", input=manifest("b-set", "b1"))
-    run("tasks", "apply", "-f", "-", input=manifest("a-set", "a1", "a2"))
-    run("tasks", "apply", "-f", "-", input="version: 1\nset: empty\ntasks: []\n")
-    out = run("tasks", "export", "--all")
+    cli("tasks", "apply", "-f", "-", input=manifest("b-set", "b1"))
+    cli("tasks", "apply", "-f", "-", input=manifest("a-set", "a1", "a2"))
+    cli("tasks", "apply", "-f", "-", input="version: 1\nset: empty\ntasks: []\n")
+    out = cli("tasks", "export", "--all")
     docs = list(yaml.safe_load_all(out.stdout))
     assert [(d["set"], [t["name"] for t in d["tasks"]]) for d in docs] == [
         ("a-set", ["a1", "a2"]),
         ("b-set", ["b1"]),
         ("empty", []),
     ]
-    assert run("tasks", "diff", "--prune", "-f", "-", input=out.stdout).code == 0
+    assert cli("tasks", "diff", "--prune", "-f", "-", input=out.stdout).code == 0
     # what was exported re-creates the same tasks in an empty database
     Task.objects.all().delete()
     TaskSet.objects.all().delete()
-    assert run("tasks", "apply", "-f", "-", input=out.stdout).code == 0
-    assert run("tasks", "export", "--all").stdout == out.stdout
+    assert cli("tasks", "apply", "-f", "-", input=out.stdout).code == 0
+    assert cli("tasks", "export", "--all").stdout == out.stdout
 
 
 @pytest.mark.parametrize("args", [[], ["--set", "x", "--all"]])
 def test_export_needs_exactly_one_of_set_or_all(args: list[str]) -> None:
-    out = run("tasks", "export", *args)
+    out = cli("tasks", "export", *args)
     assert out.code == 2 and "exactly one of --set NAME or --all" in out.stderr
 
 
 def test_export_unknown_set() -> None:
-    out = run("tasks", "export", "--set", "nope")
+    out = cli("tasks", "export", "--set", "nope")
     assert (out.code, out.stdout, out.stderr) == (3, "", "taskctl: error: set 'nope' not found\n")
 
 
 def _db_env(tmp_path: Path, prefix: str) -> dict[str, str]:
     """Environment for a real `taskctl` process on this test's database (built-in settings)."""
-    from django.db import connection
-
     s = connection.settings_dict
     if connection.vendor == "sqlite":
         url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from scheduler_core.manifest import ManifestInvalid, load_manifest
 from scheduler_core.manifest.fields import TASK_KEYS
 from scheduler_core.models import Task, TaskSet, TaskType
-from tests.test_manifest_apply import run, snapshot
+from tests.cli import cli
+from tests.data import snapshot
 
 HYP = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 ONE_LINE = st.text(st.characters(blacklist_categories=["Cs", "Cc"]), max_size=20)
@@ -125,16 +126,16 @@ def _reset() -> None:
 def test_valid_manifests_apply_idempotently_and_round_trip(doc: dict[str, Any]) -> None:
     _reset()
     text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
-    assert run("tasks", "validate", "-f", "-", input=text).code == 0
-    out = run("tasks", "apply", "--prune", "--allow-empty", "-f", "-", input=text)
+    assert cli("tasks", "validate", "-f", "-", input=text).code == 0
+    out = cli("tasks", "apply", "--prune", "--allow-empty", "-f", "-", input=text)
     assert out.code == 0, out.stderr
-    assert run("tasks", "diff", "--prune", "-f", "-", input=text).code == 0
+    assert cli("tasks", "diff", "--prune", "-f", "-", input=text).code == 0
     before = snapshot()
-    assert run("tasks", "apply", "--prune", "-f", "-", "--allow-empty", input=text).code == 0
+    assert cli("tasks", "apply", "--prune", "-f", "-", "--allow-empty", input=text).code == 0
     assert snapshot() == before
-    exported = run("tasks", "export", "--set", doc["set"])
+    exported = cli("tasks", "export", "--set", doc["set"])
     assert exported.code == 0
-    assert run("tasks", "diff", "--prune", "-f", "-", input=exported.stdout).code == 0
+    assert cli("tasks", "diff", "--prune", "-f", "-", input=exported.stdout).code == 0
     assert {t["name"] for t in yaml.safe_load(exported.stdout)["tasks"]} == {t["name"] for t in doc["tasks"]}
     assert set(Task.objects.exclude(task_set__name=doc["set"]).values_list("name", flat=True)) >= {
         "theirs",
@@ -180,16 +181,16 @@ def mutated(draw: st.DrawFn) -> str:
 def test_mutated_manifests_never_traceback_or_write_partially(text: str, prune: bool, force: bool) -> None:
     _reset()
     before = snapshot()
-    assert run("tasks", "validate", "-f", "-", input=text).code in (0, 3)
-    assert run("tasks", "diff", "-f", "-", input=text).code in (0, 1, 3)
+    assert cli("tasks", "validate", "-f", "-", input=text).code in (0, 3)
+    assert cli("tasks", "diff", "-f", "-", input=text).code in (0, 1, 3)
     flags = [*(["--prune"] if prune else []), *(["--force-conflicts"] if force else [])]
-    out = run("tasks", "apply", *flags, "-f", "-", input=text)
+    out = cli("tasks", "apply", *flags, "-f", "-", input=text)
     assert out.code in (0, 3, 4), out.stderr
     assert "Traceback" not in out.stderr
     if out.code != 0:
         assert snapshot() == before
     else:
-        assert run("tasks", "diff", *(["--prune"] if prune else []), "-f", "-", input=text).code == 0
+        assert cli("tasks", "diff", *(["--prune"] if prune else []), "-f", "-", input=text).code == 0
 
 
 @settings(max_examples=300, deadline=None)

@@ -6,15 +6,20 @@ No database: `validate` needs settings only.
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from scheduler_core.conf import reset_config
 from scheduler_core.manifest import ManifestInvalid, load_manifest
 from scheduler_core.manifest.durations import DurationError, format_compact, parse_duration
 from scheduler_core.manifest.loader import LineLoader, Source, parse
-from tests.test_manifest_apply import run as cli
+from scheduler_core.models import Task, TaskSet
+from tests.cli import cli
 
 REPO = str(Path(__file__).resolve().parent.parent)
 
@@ -35,8 +40,6 @@ EXPECTED = _expected()
 
 @pytest.fixture
 def allowed(settings: pytest.FixtureRequest) -> None:
-    from scheduler_core.conf import reset_config
-
     settings.SCHEDULER = {**settings.SCHEDULER, "ALLOWED_CALLABLES": ["examples.jobs"]}  # type: ignore[attr-defined]
     reset_config()
 
@@ -58,8 +61,6 @@ def test_broken_manifest_validate(name: str, allowed: None) -> None:
 
 @pytest.mark.django_db
 def test_broken_manifests_diff_and_apply_write_nothing(allowed: None) -> None:
-    from scheduler_core.models import Task, TaskSet
-
     for name in sorted(EXPECTED):
         for command in ("diff", "apply"):
             out = cli("tasks", command, "-f", str(BROKEN / name))
@@ -125,10 +126,6 @@ def test_missing_file_and_empty_directory(tmp_path: Path) -> None:
 
 def test_validate_needs_no_database_or_broker(tmp_path: Path) -> None:
     """Through the real CLI with an unreachable database and broker: validate passes, diff is 69."""
-    import os
-    import subprocess
-    import sys
-
     env = {
         **os.environ,
         "TASKCTL_DATABASE_URL": "postgres://nobody@127.0.0.1:9/none",

@@ -10,18 +10,22 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from scheduler_core.broker.keys import REGISTRIES, GlobalKeys
 from scheduler_core.conf import get_config, reset_config
 from scheduler_core.jobs.record import JobStatus, Retry
 from scheduler_core.metrics.collector import make_registry
+from scheduler_core.metrics.reading import read
 from scheduler_core.metrics.series import DURATION_BUCKETS, OUTCOMES, WORKER_STATES
 from scheduler_core.metrics.server import make_app, make_http_server
 from scheduler_core.queues import lifecycle
 from scheduler_core.queues.lifecycle import Outcome
 from scheduler_core.queues.queue import JobCall, Queue, get_queue
 from scheduler_core.scheduler.leader import Leader
+from scheduler_core.worker.control import list_workers
 from scheduler_core.worker.heartbeat import Heartbeat
 from tests.test_broker_urls import private_redis
 
@@ -163,7 +167,6 @@ def test_every_series_matches_the_broker(server: str) -> None:
     assert oldest[(("queue", "high"),)] == 0 and oldest[(("queue", "low"),)] == 0
 
     # workers: live records by queue and state (the dead one is not counted)
-    from scheduler_core.worker.control import list_workers
 
     records = [w for w in list_workers() if w["name"] != "w-gone"]
     workers = samples(fam["taskctl_workers"])
@@ -187,7 +190,6 @@ def test_counters_survive_and_count_across_scrapes(server: str) -> None:
     now = time.time()
     finish(get_queue("low"), now, 0.01)
     first = samples(scrape(server)["taskctl_jobs"], "taskctl_jobs_total")
-    from prometheus_client import generate_latest
 
     other = generate_latest(make_registry()).decode()
     again = {f.name: f for f in text_string_to_metric_families(other)}
@@ -225,10 +227,6 @@ def test_a_scrape_costs_the_same_whatever_the_registry_sizes(
 ) -> None:
     """On a private server (its command statistics are ours alone): the same commands, as many
     calls, with 10 jobs or 5,000 a registry, and no command that walks a registry."""
-    import redis
-
-    from scheduler_core.metrics.reading import read
-
     settings.SCHEDULER = {**settings.SCHEDULER, "BROKER_URL": private_redis}
     reset_config()
     r = redis.Redis.from_url(private_redis)

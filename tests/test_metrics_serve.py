@@ -14,9 +14,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from scheduler_core.queues.queue import get_queue
-from tests.test_worker_proc import WorkerProc, wait_for, worker
+from tests.processes import WorkerProc, wait_for
 
-__all__ = ["worker"]
 pytestmark = pytest.mark.process
 
 

@@ -16,6 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
+
+from tests.conftest import REDIS_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 ENSURE = ROOT / "scripts" / "ensure_redis.py"
@@ -57,8 +60,6 @@ def _wait_gone(pid: int, timeout: float = 5.0) -> bool:
 
 
 def _ping(url: str) -> bool:
-    import redis
-
     client = redis.Redis.from_url(url, socket_connect_timeout=2)
     try:
         return bool(client.ping())
@@ -154,8 +155,6 @@ def test_env_url_is_used_as_is(tmp_path: Path) -> None:
 
 
 def test_local_redis_that_answers_is_used(tmp_path: Path) -> None:
-    from tests.conftest import REDIS_URL
-
     server = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS_URL
     up = subprocess.run(
         [sys.executable, str(ENSURE), "up", "--db", "7", "--local", server],

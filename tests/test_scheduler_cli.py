@@ -8,8 +8,12 @@ from typing import Any
 
 import pytest
 
-from tests.test_cli_queues import cli
-from tests.test_scheduler_helpers import T0, ids_in, make_task
+from scheduler_core.conf import reset_config
+from scheduler_core.queues.queue import get_queue
+from scheduler_core.scheduler import Scheduler
+from scheduler_core.scheduler.upcoming import upcoming
+from tests.cli import cli
+from tests.scheduling import T0, ids_in, make_task
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +33,6 @@ def test_tick_runs_one_pass(django_capture_on_commit_callbacks: Any) -> None:
 
 
 def test_tick_while_another_scheduler_leads_does_nothing() -> None:
-    from scheduler_core.scheduler import Scheduler
-
     other = Scheduler()
     assert other.leader.ensure()
     try:
@@ -42,8 +44,6 @@ def test_tick_while_another_scheduler_leads_does_nothing() -> None:
 
 
 def test_tick_with_the_broker_down_exits_69(settings: Any) -> None:
-    from scheduler_core.conf import reset_config
-
     settings.SCHEDULER = {**settings.SCHEDULER, "BROKER_URL": "redis://127.0.0.1:1/0", "CONNECT_TIMEOUT": 0.5}
     reset_config()
     out = cli("scheduler", "tick")
@@ -51,8 +51,6 @@ def test_tick_with_the_broker_down_exits_69(settings: Any) -> None:
 
 
 def test_next_marks_dst_shifts(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.scheduler.upcoming import upcoming
-
     make_task(django_capture_on_commit_callbacks, type="cron", cron="30 2 * * *", timezone="Europe/Berlin",
               name="berlin", now=T0)  # fmt: skip
     data = upcoming("berlin", 4, now=datetime(2030, 3, 29, 12, tzinfo=UTC))
@@ -91,8 +89,6 @@ def test_next_bad_input(django_capture_on_commit_callbacks: Any, args: list[str]
 
 
 def test_run_enqueues_now_outside_the_schedule(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.queues.queue import get_queue
-
     task = make_task(django_capture_on_commit_callbacks, type="once", at=T0, name="once",
                      callable="tests.jobs.add", args=[1, 2], queue="high")  # fmt: skip
     out = cli("tasks", "run", "once")

@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from tests.test_scheduler_helpers import jobs_in, make_task, simulate, utc
+from scheduler_core.conf import reset_config
+from scheduler_core.scheduler import run_once
+from tests.scheduling import jobs_in, make_task, simulate, utc
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def _long_interval(settings: Any, key_prefix: str) -> None:
-    from scheduler_core.conf import reset_config
-
     settings.SCHEDULER = {**settings.SCHEDULER, "SCHEDULER_INTERVAL": 10**6}
     reset_config()
 
@@ -63,8 +63,6 @@ def test_new_york_spring_forward_hourly(django_capture_on_commit_callbacks: Any)
 
 def test_cron_keeps_its_grid_after_downtime(django_capture_on_commit_callbacks: Any) -> None:
     """After a misfire the next run is on the cron's grid, not `now + period`."""
-    from scheduler_core.scheduler import run_once
-
     start = utc(2030, 5, 1)
     task = make_task(django_capture_on_commit_callbacks, now=start, type="cron", cron="*/15 * * * *",
                      timezone="UTC", misfire="skip", name="grid")  # fmt: skip

@@ -1,4 +1,4 @@
-"""Edits take effect now: planning.tasks_changed and the Task signals replace or remove pending
+"""Edits take effect now: replan.tasks_changed and the Task signals replace or remove pending
 jobs after the commit; a save that changes nothing does nothing; a pass racing an edit loses."""
 
 from __future__ import annotations
@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from tests.test_scheduler_helpers import T0, committed, ids_in, jobs_in, make_task
+from scheduler_core.broker.keys import GlobalKeys
+from scheduler_core.conf import get_config
+from scheduler_core.models import Task
+from scheduler_core.queues.queue import get_queue
+from scheduler_core.scheduler import planner, run_once
+from scheduler_core.tasks.actions import delete_task, set_enabled
+from scheduler_core.tasks.replan import reconcile, tasks_changed
+from scheduler_core.tasks.runs import record_run
+from tests.scheduling import T0, committed, ids_in, jobs_in, make_task
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +28,6 @@ def _sid(task: Any, when: Any) -> str:
 @pytest.fixture
 def planned(django_capture_on_commit_callbacks: Any) -> Any:
     """A task every 20 s from T0, planned by a pass at T0 - 5 s (T0, T0+20, T0+40 scheduled)."""
-    from scheduler_core.scheduler import run_once
-
     task = make_task(django_capture_on_commit_callbacks, type="repeatable", interval=20, at=T0, name="edited")
     run_once(now=T0 - timedelta(seconds=5))
     assert len(ids_in("scheduled")) == 3
@@ -29,8 +35,6 @@ def planned(django_capture_on_commit_callbacks: Any) -> Any:
 
 
 def test_edit_replaces_the_pending_jobs(planned: Any, django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.scheduler import run_once
-
     task = planned
     task.interval, task.kwargs = 30, {"x": 1}
     with committed(django_capture_on_commit_callbacks):
@@ -46,8 +50,6 @@ def test_edit_replaces_the_pending_jobs(planned: Any, django_capture_on_commit_c
 def test_edit_leaves_queued_and_running_jobs_alone(
     planned: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from scheduler_core.scheduler import run_once
-
     task = planned
     run_once(now=T0)  # T0 is now queued
     task.kwargs = {"y": 2}
@@ -58,9 +60,6 @@ def test_edit_leaves_queued_and_running_jobs_alone(
 
 
 def test_disable_removes_and_enable_replans(planned: Any, django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.scheduler import run_once
-    from scheduler_core.tasks.actions import set_enabled
-
     task = planned
     with committed(django_capture_on_commit_callbacks):
         set_enabled("edited", False)
@@ -75,8 +74,6 @@ def test_disable_removes_and_enable_replans(planned: Any, django_capture_on_comm
 
 
 def test_delete_removes_pending_jobs(planned: Any, django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.tasks.actions import delete_task
-
     with committed(django_capture_on_commit_callbacks):
         delete_task("edited")  # a post_delete signal and an explicit call: both harmless
     assert ids_in("scheduled") == []
@@ -89,8 +86,6 @@ def test_orm_delete_removes_pending_jobs(planned: Any, django_capture_on_commit_
 
 
 def test_unchanged_save_does_nothing(planned: Any, django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.queues.queue import get_queue
-
     task = planned
     task.refresh_from_db()
     before_ids, before_next = ids_in("scheduled"), task.next_run_at
@@ -108,8 +103,6 @@ def test_unchanged_save_does_nothing(planned: Any, django_capture_on_commit_call
 def test_signal_and_explicit_call_do_the_work_once(
     planned: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from scheduler_core.tasks.replan import reconcile, tasks_changed
-
     task = planned
     task.interval = 25
     with committed(django_capture_on_commit_callbacks):
@@ -133,9 +126,6 @@ def test_status_only_save_does_nothing(planned: Any, django_capture_on_commit_ca
 def test_edit_during_a_pass_wins(django_capture_on_commit_callbacks: Any, monkeypatch: Any) -> None:
     """A pass that read a task before an edit committed: its update does not take, and the jobs
     it planned for the old spec are taken back."""
-    from scheduler_core.models import Task
-    from scheduler_core.scheduler import planner, run_once
-
     task = make_task(django_capture_on_commit_callbacks, type="repeatable", interval=20, at=T0, name="racy")
     real = planner.due_rows
 
@@ -159,9 +149,6 @@ def test_edit_during_a_pass_wins(django_capture_on_commit_callbacks: Any, monkey
 
 
 def test_new_task_wakes_the_scheduler(django_capture_on_commit_callbacks: Any, redis_client: Any) -> None:
-    from scheduler_core.broker.keys import GlobalKeys
-    from scheduler_core.conf import get_config
-
     p = redis_client.pubsub(ignore_subscribe_messages=True)
     p.subscribe(GlobalKeys(get_config().key_prefix).scheduler_wake)
     p.get_message(timeout=1)
@@ -172,8 +159,6 @@ def test_new_task_wakes_the_scheduler(django_capture_on_commit_callbacks: Any, r
 
 
 def test_record_run_counts_and_keeps_the_latest(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.tasks.runs import record_run
-
     task = make_task(django_capture_on_commit_callbacks, type="repeatable", interval=20, at=T0)
     record_run(task.pk, T0 + timedelta(seconds=20), "finished", T0 + timedelta(seconds=21))
     record_run(task.pk, T0, "failed", T0 + timedelta(seconds=30))  # an older run ending late

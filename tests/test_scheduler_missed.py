@@ -3,20 +3,21 @@ whoever comes back first (the scheduler, or a worker's heartbeat promotion)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tests.test_scheduler_helpers import T0, ids_in, make_task
+from scheduler_core.conf import reset_config
+from scheduler_core.queues.queue import JobCall, get_queue
+from scheduler_core.scheduler import missed, run_once
+from tests.scheduling import T0, ids_in, make_task
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def _long_interval(settings: Any, key_prefix: str) -> None:
-    from scheduler_core.conf import reset_config
-
     settings.SCHEDULER = {**settings.SCHEDULER, "SCHEDULER_INTERVAL": 10**6, "SCHEDULER_LOCK_TTL": 5}
     reset_config()
 
@@ -28,8 +29,6 @@ def _sid(task: Any, seconds: int) -> str:
 def _planned_then_down(capture: Any, misfire: str) -> Any:
     """A task every 10 s; a pass 5 s before T0 plans T0 .. T0+50 (the 60 s look-ahead), then
     everything stops."""
-    from scheduler_core.scheduler import run_once
-
     task = make_task(capture, type="repeatable", interval=10, at=T0, misfire=misfire)
     run_once(now=T0 - timedelta(seconds=5))
     assert ids_in("scheduled") == [_sid(task, s) for s in range(0, 60, 10)]
@@ -37,8 +36,6 @@ def _planned_then_down(capture: Any, misfire: str) -> Any:
 
 
 def test_skip_drops_what_was_missed(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.scheduler import run_once
-
     task = _planned_then_down(django_capture_on_commit_callbacks, "skip")
     run_once(now=T0 + timedelta(minutes=5))
     assert ids_in("queued") == []  # none of the six planned-then-missed runs
@@ -49,8 +46,6 @@ def test_skip_drops_what_was_missed(django_capture_on_commit_callbacks: Any) -> 
 
 
 def test_run_once_after_a_long_downtime_runs_once(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.scheduler import run_once
-
     _planned_then_down(django_capture_on_commit_callbacks, "run_once")
     run_once(now=T0 + timedelta(minutes=5))
     assert len(ids_in("queued")) == 1  # the planner's one catch-up; the planned ones are dropped
@@ -59,8 +54,6 @@ def test_run_once_after_a_long_downtime_runs_once(django_capture_on_commit_callb
 def test_run_once_after_a_short_downtime_keeps_the_latest_missed(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    from scheduler_core.scheduler import run_once
-
     task = _planned_then_down(django_capture_on_commit_callbacks, "run_once")
     run_once(now=T0 + timedelta(seconds=30))  # T0 and T0+10 missed (grace 10 s); T0+20 is late, on time
     assert ids_in("queued") == [_sid(task, 10), _sid(task, 20), _sid(task, 30)]
@@ -68,8 +61,6 @@ def test_run_once_after_a_short_downtime_keeps_the_latest_missed(
 
 
 def test_a_worker_leaves_missed_occurrences_to_the_scheduler(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.queues.queue import JobCall, get_queue
-
     task = _planned_then_down(django_capture_on_commit_callbacks, "skip")
     q = get_queue("default")
     adhoc = q.enqueue_call(JobCall("tests.jobs.noop", at=T0), now=(T0 - timedelta(seconds=5)).timestamp())
@@ -82,8 +73,6 @@ def test_a_worker_leaves_missed_occurrences_to_the_scheduler(django_capture_on_c
 def test_held_occurrences_never_block_the_jobs_behind_them(django_capture_on_commit_callbacks: Any) -> None:
     """Held entries are the oldest of `scheduled`: with more of them than one batch, a worker still
     moves the due jobs behind them (before and after the hold time), and keeps the held ones."""
-    from scheduler_core.queues.queue import JobCall, get_queue
-
     task = _planned_then_down(django_capture_on_commit_callbacks, "skip")
     q = get_queue("default")
     before = (T0 - timedelta(seconds=5)).timestamp()
@@ -101,9 +90,6 @@ def test_a_steady_scheduler_does_not_look_for_missed_occurrences(
 ) -> None:
     """Idle passes SCHEDULER_INTERVAL apart (longer than the grace) are on time: only a pass later
     than planned by more than the grace (downtime, a new leader) looks for missed occurrences."""
-    from scheduler_core.conf import reset_config
-    from scheduler_core.scheduler import missed, run_once
-
     settings.SCHEDULER = {**settings.SCHEDULER, "SCHEDULER_INTERVAL": 30}
     reset_config()
     calls: list[Any] = []
@@ -124,6 +110,4 @@ def test_a_steady_scheduler_does_not_look_for_missed_occurrences(
 
 
 def datetime_of(ts: float) -> Any:
-    from datetime import UTC, datetime
-
     return datetime.fromtimestamp(ts, UTC)

@@ -8,7 +8,11 @@ from typing import Any
 
 import pytest
 
-from tests.test_scheduler_helpers import T0, ids_in, jobs_in, make_task, simulate
+from scheduler_core.conf import reset_config
+from scheduler_core.models import Task
+from scheduler_core.queues.queue import get_queue
+from scheduler_core.scheduler import Scheduler, run_once
+from tests.scheduling import T0, ids_in, jobs_in, make_task, simulate
 
 pytestmark = pytest.mark.django_db
 
@@ -16,8 +20,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _long_interval(settings: Any, key_prefix: str) -> None:
     """A long SCHEDULER_INTERVAL, so simulated passes jump from one due time to the next."""
-    from scheduler_core.conf import reset_config
-
     settings.SCHEDULER = {**settings.SCHEDULER, "SCHEDULER_INTERVAL": 10**6}
     reset_config()
 
@@ -27,8 +29,6 @@ def _sid(task: Any, when: Any) -> str:
 
 
 def test_repeatable_plans_the_lookahead_window_and_advances(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.scheduler import run_once
-
     task = make_task(django_capture_on_commit_callbacks, type="repeatable", interval=30, at=T0)
     assert task.next_run_at == T0  # tasks_changed placed the first run
     r = run_once(now=T0 - timedelta(seconds=5))
@@ -76,8 +76,6 @@ def test_every_second_no_occurrence_skipped(django_capture_on_commit_callbacks: 
 
 
 def test_misfire_skip_plans_only_the_future(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.scheduler import run_once
-
     task = make_task(
         django_capture_on_commit_callbacks, type="repeatable", interval=600, at=T0, misfire="skip"
     )
@@ -89,8 +87,6 @@ def test_misfire_skip_plans_only_the_future(django_capture_on_commit_callbacks: 
 
 
 def test_misfire_run_once_catches_up_once_then_resumes(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.scheduler import run_once
-
     task = make_task(
         django_capture_on_commit_callbacks, type="repeatable", interval=600, at=T0, misfire="run_once"
     )
@@ -105,8 +101,6 @@ def test_misfire_run_once_catches_up_once_then_resumes(django_capture_on_commit_
 
 def test_short_delay_is_late_not_missed(django_capture_on_commit_callbacks: Any) -> None:
     """An occurrence a few seconds late (within the grace) is handed over, not skipped."""
-    from scheduler_core.scheduler import run_once
-
     task = make_task(django_capture_on_commit_callbacks, type="repeatable", interval=1, at=T0, misfire="skip")
     r = run_once(now=T0 + timedelta(seconds=3))
     assert r.skipped == 0
@@ -114,9 +108,6 @@ def test_short_delay_is_late_not_missed(django_capture_on_commit_callbacks: Any)
 
 
 def test_overlap_skip_waits_for_the_previous_run(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.queues.queue import get_queue
-    from scheduler_core.scheduler import run_once
-
     task = make_task(
         django_capture_on_commit_callbacks, type="repeatable", interval=10, at=T0, overlap="skip"
     )
@@ -136,8 +127,6 @@ def test_overlap_skip_waits_for_the_previous_run(django_capture_on_commit_callba
 
 
 def test_overlap_allow_plans_ahead_even_while_running(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.scheduler import run_once
-
     task = make_task(django_capture_on_commit_callbacks, type="repeatable", interval=10, at=T0)
     run_once(now=T0)
     r = run_once(now=T0 + timedelta(seconds=10))
@@ -146,16 +135,12 @@ def test_overlap_allow_plans_ahead_even_while_running(django_capture_on_commit_c
 
 
 def test_disabled_tasks_are_not_planned(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.scheduler import run_once
-
     make_task(django_capture_on_commit_callbacks, type="repeatable", interval=10, at=T0, enabled=False)
     assert run_once(now=T0).planned == 0
     assert ids_in("scheduled") == [] and ids_in("queued") == []
 
 
 def test_wake_up_is_the_next_task_to_plan(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.scheduler import run_once
-
     make_task(django_capture_on_commit_callbacks, type="once", at=T0 + timedelta(hours=3))
     r = run_once(now=T0)
     assert r.planned == 0
@@ -163,8 +148,6 @@ def test_wake_up_is_the_next_task_to_plan(django_capture_on_commit_callbacks: An
 
 
 def test_standby_does_nothing(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.scheduler import Scheduler
-
     make_task(django_capture_on_commit_callbacks, type="repeatable", interval=10, at=T0)
     leader, standby = Scheduler(), Scheduler()
     assert leader.run_once(now=T0).leader
@@ -176,9 +159,6 @@ def test_standby_does_nothing(django_capture_on_commit_callbacks: Any) -> None:
 
 
 def test_unknown_queue_task_is_skipped_not_fatal(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.models import Task
-    from scheduler_core.scheduler import run_once
-
     good = make_task(django_capture_on_commit_callbacks, type="once", at=T0)
     bad = make_task(django_capture_on_commit_callbacks, type="once", at=T0, name="bad")
     Task.objects.filter(pk=bad.pk).update(queue="gone")

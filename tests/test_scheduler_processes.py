@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import redis
 
+from tests.conftest import REDIS_URL
+
 REPO = Path(__file__).resolve().parent.parent
 FLUSH_DB_URL = os.environ.get("TASKCTL_TEST_FLUSH_REDIS_URL", "redis://127.0.0.1:6379/12")
 LOCK_TTL = 2.0
@@ -79,7 +81,7 @@ class Cluster:
         return "\n".join(p.read_text() for p in sorted(self.tmp.glob("sched*.log")))
 
     def lock_pid(self) -> int | None:
-        token = self.r.get(f"{self.prefix}:scheduler:lock")
+        token = self.r.get(f"{self.prefix}:{{{self.prefix}}}:scheduler:lock")
         return int(token.split(":")[1]) if token else None
 
     def queued(self) -> list[dict[str, str]]:
@@ -118,8 +120,6 @@ def _drop_keys_at(url: str, prefix: str) -> None:
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    from tests.conftest import REDIS_URL
-
     c = Cluster(tmp_path, REDIS_URL)
     yield c
     c.close()

@@ -8,15 +8,17 @@ from typing import Any
 
 import pytest
 
-from tests.test_scheduler_helpers import T0, ids_in, make_task
+from scheduler_core.models import Task
+from scheduler_core.scheduler import run_once
+from scheduler_core.tasks.runs import record_run
+from tests.conftest import _drop_keys
+from tests.scheduling import T0, ids_in, make_task
 
 pytestmark = pytest.mark.django_db
 
 
 def _lose_broker(prefix: str) -> None:
     """What FLUSHDB does to this test's keys (the test Redis DB is shared by parallel tests)."""
-    from tests.conftest import _drop_keys
-
     _drop_keys(prefix)
 
 
@@ -27,8 +29,6 @@ def _sid(task: Any, when: Any) -> str:
 def test_flushed_broker_is_refilled_without_duplicates(
     key_prefix: str, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from scheduler_core.scheduler import run_once
-
     a = make_task(django_capture_on_commit_callbacks, type="repeatable", interval=20, at=T0, name="a")
     b = make_task(django_capture_on_commit_callbacks, type="cron", cron="* * * * *", timezone="UTC", name="b",
                   now=T0 - timedelta(seconds=30))  # fmt: skip
@@ -47,9 +47,6 @@ def test_flushed_broker_is_refilled_without_duplicates(
 
 
 def test_refill_skips_occurrences_that_ran(key_prefix: str, django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.scheduler import run_once
-    from scheduler_core.tasks.runs import record_run
-
     a = make_task(django_capture_on_commit_callbacks, type="repeatable", interval=5, at=T0, name="a")
     run_once(now=T0)  # T0 queued; T0+5 ... T0+60 scheduled
     run_once(now=T0 + timedelta(seconds=5))
@@ -64,8 +61,6 @@ def test_refill_skips_occurrences_that_ran(key_prefix: str, django_capture_on_co
 
 def test_refill_requeues_a_lost_queued_job(key_prefix: str, django_capture_on_commit_callbacks: Any) -> None:
     """A job that was queued (not yet run) when the broker lost it is queued again."""
-    from scheduler_core.scheduler import run_once
-
     a = make_task(django_capture_on_commit_callbacks, type="repeatable", interval=60, at=T0, name="a")
     run_once(now=T0)
     assert ids_in("queued") == [_sid(a, T0)]
@@ -76,9 +71,6 @@ def test_refill_requeues_a_lost_queued_job(key_prefix: str, django_capture_on_co
 
 def test_never_planned_tasks_are_planned_on_a_new_broker(django_capture_on_commit_callbacks: Any) -> None:
     """A task written without tasks_changed (bulk_create) is picked up when the broker is new."""
-    from scheduler_core.models import Task
-    from scheduler_core.scheduler import run_once
-
     Task.objects.bulk_create([Task(name="bulk", type="once", callable="tests.jobs.noop", at=T0)])
     run_once(now=T0 - timedelta(seconds=30))
     task = Task.objects.get(name="bulk")
@@ -89,8 +81,6 @@ def test_never_planned_tasks_are_planned_on_a_new_broker(django_capture_on_commi
 
 def test_refill_a_fully_planned_repeat(key_prefix: str, django_capture_on_commit_callbacks: Any) -> None:
     """A REPEATABLE whose every run is already planned (next_run_at empty) is refilled too."""
-    from scheduler_core.scheduler import run_once
-
     a = make_task(
         django_capture_on_commit_callbacks, type="repeatable", interval=5, repeat=4, at=T0, name="a"
     )

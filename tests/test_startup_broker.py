@@ -14,9 +14,13 @@ from typing import Any
 
 import pytest
 
+from scheduler_core.broker import oneshot
+from scheduler_core.errors import BrokerUnavailable
+from scheduler_core.inspect import queue_stats
+from scheduler_core.queues.queue import JobCall, get_queue
 from tests.conftest import REDIS_URL
-from tests.test_bootstrap import taskctl
-from tests.test_cli_queues import clock, fill  # noqa: F401  (clock: a fixture)
+from tests.data import fill
+from tests.processes import taskctl
 
 REPO = Path(__file__).resolve().parent.parent
 COUNTS = ("scheduled", "queued", "active", "finished", "failed", "canceled")
@@ -87,8 +91,6 @@ def test_other_broker_commands_do_not_set_django_up(key_prefix: str, args: list[
 
 def test_jobs_show_names_the_task_from_the_database(key_prefix: str, tmp_path: Path) -> None:
     """A job made by a task still shows the task's name: that one lookup sets Django up."""
-    from scheduler_core.queues.queue import JobCall, get_queue
-
     db = tmp_path / "db.sqlite3"
     env = _env(key_prefix, TASKCTL_SETTINGS="taskctl.settings", TASKCTL_DATABASE_URL=f"sqlite:///{db}")
     env.update(TASKCTL_BROKER_URL=REDIS_URL, TASKCTL_QUEUES="default,high,low")
@@ -171,9 +173,6 @@ def test_unreachable_broker_is_69_within_3_seconds(key_prefix: str, tmp_path: Pa
 
 def test_refused_credentials_are_69() -> None:
     """A password the server does not take (here: one it has no use for) is 69, masked."""
-    from scheduler_core.broker import oneshot
-    from scheduler_core.errors import BrokerUnavailable
-
     host = REDIS_URL.split("://", 1)[1]
     with pytest.raises(BrokerUnavailable, match="refused") as info:
         oneshot.execute(f"redis://:not-this-one@{host}", [("PING",)])
@@ -182,9 +181,6 @@ def test_refused_credentials_are_69() -> None:
 
 def test_a_database_the_server_does_not_have_is_69() -> None:
     """SELECT refused (index out of range): never a reading of another database."""
-    from scheduler_core.broker import oneshot
-    from scheduler_core.errors import BrokerUnavailable
-
     host = REDIS_URL.split("://", 1)[1].split("/", 1)[0]
     with pytest.raises(BrokerUnavailable, match=r"refused the connection: .*DB index"):
         oneshot.execute(f"redis://{host}/100000", [("DBSIZE",)])
@@ -193,9 +189,6 @@ def test_a_database_the_server_does_not_have_is_69() -> None:
 @pytest.mark.usefixtures("clock")
 def test_redis_py_path_gives_the_same_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
     """TLS and Sentinel URLs go through redis-py: the same commands give the same reading."""
-    from scheduler_core.broker import oneshot
-    from scheduler_core.inspect import queue_stats
-
     fill()
     direct = queue_stats()
     monkeypatch.setattr(oneshot, "supported", lambda url: False)
@@ -207,9 +200,6 @@ def test_redis_py_path_gives_the_same_snapshot(monkeypatch: pytest.MonkeyPatch) 
 @pytest.mark.usefixtures("clock")
 def test_old_server_without_sort_ro_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
     """A server older than Redis 7 answers SORT_RO with 'unknown command': the reading is redone with SORT."""
-    from scheduler_core.broker import oneshot
-    from scheduler_core.inspect import queue_stats
-
     fill()
     real = oneshot.execute
     sent: list[str] = []

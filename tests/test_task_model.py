@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import F
 
 from scheduler_core.conf import reset_config
 from scheduler_core.models import Task, TaskSet, TaskType
@@ -157,8 +159,6 @@ def test_spec_hash_changes_with_spec_and_not_with_status() -> None:
 
 
 def test_spec_hash_normalises_times_to_utc() -> None:
-    from zoneinfo import ZoneInfo
-
     a = make(name="a", type=TaskType.ONCE, cron="", at=AT)
     b = make(name="b", type=TaskType.ONCE, cron="", at=AT.astimezone(ZoneInfo("Europe/Berlin")))
     assert a.spec()["at"] == "2026-12-24T17:00:00Z"
@@ -185,8 +185,6 @@ def test_next_occurrences_uses_the_task_timezone() -> None:
 
 @pytest.mark.django_db
 def test_saving_a_stale_instance_keeps_the_status_recorded_meanwhile() -> None:
-    from django.db.models import F
-
     make(name="stale").save()
     form_copy = Task.objects.get(name="stale")  # e.g. the admin's change form, opened earlier
     # meanwhile a worker records a run

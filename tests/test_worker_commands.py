@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -11,18 +13,9 @@ from scheduler_core.jobs import actions as job_actions
 from scheduler_core.jobs.record import JobStatus
 from scheduler_core.queues.queue import JobCall, get_queue
 from scheduler_core.worker import control
-from tests.test_worker_proc import (
-    WorkerProc,
-    assert_clean,
-    redis_get,
-    status_of,
-    wait_for,
-    wait_status,
-    worker,
-)
+from tests.processes import WorkerProc, assert_clean, redis_get, status_of, wait_for, wait_status
 
 pytestmark = pytest.mark.process
-__all__ = ["worker"]  # the fixture
 
 
 def _me(w: WorkerProc) -> dict:  # type: ignore[type-arg]
@@ -100,9 +93,6 @@ def test_commands_to_unknown_workers_are_not_found() -> None:
 
 
 def test_name_in_use_is_a_conflict(worker: WorkerProc) -> None:
-    import subprocess
-    import sys
-
     worker.start(name="same")
     out = subprocess.run([sys.executable, "-m", "taskctl", "worker", "start", "--name", "same", "--burst"],
                          env=worker.env(), capture_output=True, text=True, timeout=30)  # fmt: skip

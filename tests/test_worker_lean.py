@@ -9,9 +9,8 @@ import pytest
 
 from scheduler_core.jobs.record import JobStatus
 from scheduler_core.queues.queue import get_queue
-from tests.test_worker_proc import WorkerProc, wait_for, worker
+from tests.processes import WorkerProc, wait_for
 
-__all__ = ["worker"]  # the fixture
 pytestmark = pytest.mark.process
 
 

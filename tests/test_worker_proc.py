@@ -1,5 +1,5 @@
 """Process tests of `taskctl worker start`: real workers on a real Redis, driven by signals and by
-the commands channel. Also home of the `WorkerProc` helper the other test_worker_* modules use."""
+the commands channel (the `WorkerProc` helper is in tests/processes.py)."""
 
 from __future__ import annotations
 
@@ -8,124 +8,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from scheduler_core.jobs.record import Job, JobStatus, Retry
-from scheduler_core.queues.queue import JobCall, Queue, get_queue
+from scheduler_core.jobs.record import JobStatus, Retry
+from scheduler_core.queues.queue import JobCall, get_queue
+from tests.processes import WorkerProc, assert_clean, redis_get, runs, status_of, wait_for, wait_status
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.process
-
-LEASE_TTL = "3"
-HEARTBEAT = "0.5"
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    end = time.time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.time() > end:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
-
-
-class WorkerProc:
-    """A `taskctl worker start` subprocess with the test's key prefix and fast heartbeats."""
-
-    def __init__(self, prefix: str, tmp: Path) -> None:
-        self.prefix = prefix
-        self.tmp = tmp
-        self.procs: list[subprocess.Popen[bytes]] = []
-        self.count = 0
-
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update({
-            "TASKCTL_SETTINGS": "tests.settings", "TASKCTL_KEY_PREFIX": self.prefix,
-            "TASKCTL_LEASE_TTL": LEASE_TTL, "TASKCTL_HEARTBEAT_INTERVAL": HEARTBEAT,
-            "PYTHONPATH": str(REPO),
-        })  # fmt: skip
-        env.pop("DJANGO_SETTINGS_MODULE", None)
-        return env
-
-    def start(self, *args: str, name: str | None = None, wait: bool = True) -> subprocess.Popen[bytes]:
-        self.count += 1
-        self.name = name or f"w{self.count}-{self.prefix}"
-        self.log = self.tmp / f"worker{self.count}.log"
-        argv = [sys.executable, "-m", "taskctl", "worker", "start", "--name", self.name, *args]
-        if "--with-scheduler" not in args:
-            argv.append("--without-scheduler")
-        with open(self.log, "wb") as err:
-            proc = subprocess.Popen(argv, env=self.env(), cwd=self.tmp, stdout=subprocess.PIPE, stderr=err)
-        self.procs.append(proc)
-        if wait:
-            wait_for(lambda: self.registered(self.name) or proc.poll() is not None, 15, "worker registered")
-            assert proc.poll() is None, self.stderr()
-        return proc
-
-    def registered(self, name: str) -> bool:
-        from scheduler_core.worker import control
-
-        return any(w["name"] == name for w in control.list_workers())
-
-    def stderr(self) -> str:
-        return self.log.read_text()
-
-    def stop_all(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-
-
-@pytest.fixture
-def worker(key_prefix: str, tmp_path: Path) -> Iterator[WorkerProc]:
-    w = WorkerProc(key_prefix, tmp_path)
-    yield w
-    w.stop_all()
-
-
-def runs(token: str) -> int:
-    from scheduler_core.broker.connection import get_client
-    from scheduler_core.conf import get_config
-
-    cfg = get_config()
-    return int(get_client(cfg.broker_url).get(f"{cfg.key_prefix}:runs:{token}") or 0)
-
-
-def redis_get(key: str) -> str | None:
-    from scheduler_core.broker.connection import get_client
-    from scheduler_core.conf import get_config
-
-    cfg = get_config()
-    value = get_client(cfg.broker_url).get(f"{cfg.key_prefix}:{key}")
-    return None if value is None else str(value)
-
-
-def status_of(q: Queue, job: Job) -> JobStatus | None:
-    fetched = q.fetch_job(job.id)
-    return fetched.status if fetched else None
-
-
-def wait_status(q: Queue, job: Job, *statuses: JobStatus, timeout: float = 15) -> Job:
-    wait_for(lambda: status_of(q, job) in statuses, timeout, f"job {job.id} to be {statuses}")
-    fetched = q.fetch_job(job.id)
-    assert fetched is not None
-    return fetched
-
-
-def assert_clean(q: Queue) -> None:
-    from scheduler_core.queues.invariants import check
-
-    report = check(q)
-    assert report.ok, report
-    assert report.in_registries["active"] == 0
 
 
 # ----- tests -----

@@ -11,10 +11,10 @@ import pytest
 from scheduler_core.jobs.record import JobStatus, Retry
 from scheduler_core.queues.invariants import check
 from scheduler_core.queues.queue import JobCall, get_queue
-from tests.test_worker_proc import WorkerProc, runs, wait_for, wait_status, worker
+from scheduler_core.worker import control
+from tests.processes import WorkerProc, runs, wait_for, wait_status
 
 pytestmark = [pytest.mark.process, pytest.mark.slow]
-__all__ = ["worker"]
 
 
 def test_sigkill_five_times_loses_nothing(worker: WorkerProc) -> None:
@@ -51,7 +51,6 @@ def test_sigkill_five_times_loses_nothing(worker: WorkerProc) -> None:
         assert 1 <= n <= got.attempt, (job.id, n, got.attempt)  # a second run only after a recovery
         recovered += got.attempt > 1
     assert recovered <= 5 * 2  # at most one job per execution process per kill
-    from scheduler_core.worker import control
 
     wait_for(
         lambda: [w["name"] for w in control.list_workers()] == [worker.name],

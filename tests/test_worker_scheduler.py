@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_worker_proc import WorkerProc, wait_for, worker
+from tests.processes import WorkerProc, wait_for
 
 pytestmark = pytest.mark.process
-__all__ = ["worker"]
 
 
 def children(pid: int) -> set[int]:

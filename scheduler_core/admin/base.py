@@ -9,6 +9,7 @@ each view in csrf_protect). There is nothing to add or delete: the rows live in 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
@@ -16,6 +17,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+
+from scheduler_core.errors import BrokerUnavailable, InvalidInput
 
 if TYPE_CHECKING:
     ModelAdminBase = admin.ModelAdmin[Any]
@@ -56,9 +59,6 @@ class ConsoleAdmin(ModelAdminBase):
 
     def _guarded(self, view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         """An unreachable broker or a refused input is a page that says so, not a server error."""
-        from functools import wraps
-
-        from scheduler_core.errors import BrokerUnavailable, InvalidInput
 
         @wraps(view)
         def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -4,7 +4,9 @@ first and need a change permission (see admin.base)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,8 +16,13 @@ from django.urls import reverse
 
 from scheduler_core.admin.base import ConsoleAdmin, confirmed, posted_ids
 from scheduler_core.admin.queues import registry_url
+from scheduler_core.conf import get_config
+from scheduler_core.console import registry as reg
+from scheduler_core.console.registry import Filters
 from scheduler_core.errors import NotFound
-from scheduler_core.models import Job
+from scheduler_core.inspect import job_detail
+from scheduler_core.models import Job, Task
+from scheduler_core.queues.queue import get_queue
 
 _DONE = {"requeue": "requeued", "cancel": "canceled", "stop": "asked to stop", "delete": "deleted"}
 
@@ -33,9 +40,6 @@ def _int(value: str | None, default: int) -> int:
 
 def _filters(request: HttpRequest) -> tuple[Any, str]:
     """The page's filters from the query string, and the task's name when one was given."""
-    from scheduler_core.console.registry import Filters
-    from scheduler_core.models import Task
-
     task = request.GET.get("task", "").strip()
     task_id = None
     if task:
@@ -57,9 +61,6 @@ class JobAdmin(ConsoleAdmin):
 
     # ----- a registry's jobs -----
     def registry_view(self, request: HttpRequest) -> HttpResponse:
-        from scheduler_core.conf import get_config
-        from scheduler_core.console import registry as reg
-
         self.require_view(request)
         queue = request.GET.get("queue", "")
         registry = request.GET.get("registry", "")
@@ -90,8 +91,6 @@ class JobAdmin(ConsoleAdmin):
         )  # fmt: skip
 
     def _search(self, request: HttpRequest, queue: str, registry: str, job_id: str) -> HttpResponse:
-        from scheduler_core.inspect import job_detail
-
         try:
             job_detail(job_id, queue, name_of_task=lambda _: None)
         except NotFound:
@@ -100,8 +99,6 @@ class JobAdmin(ConsoleAdmin):
         return HttpResponseRedirect(job_url(queue, job_id))
 
     def _registry_post(self, request: HttpRequest, queue: str, registry: str, back: str) -> HttpResponse:
-        from scheduler_core.console import registry as reg
-
         self.require_change(request)
         whole = request.POST.get("whole_action", "")
         if whole:
@@ -147,11 +144,6 @@ class JobAdmin(ConsoleAdmin):
 
     # ----- one job -----
     def job_view(self, request: HttpRequest, queue: str, job_id: str) -> HttpResponse:
-        from scheduler_core.conf import get_config
-        from scheduler_core.console import registry as reg
-        from scheduler_core.inspect import job_detail
-        from scheduler_core.queues.queue import get_queue
-
         self.require_view(request)
         if queue not in get_config().queues:
             raise Http404(f"no queue {queue!r}")
@@ -195,15 +187,12 @@ class JobAdmin(ConsoleAdmin):
 
 
 def _pretty(value: Any) -> str:
-    import json
-
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def _history(job: dict[str, Any]) -> list[dict[str, Any]]:
     """Every attempt: the earlier ones from the record's history (an attempt retried after its
     worker was lost has no entry there), then the latest with its times and outcome."""
-    from datetime import UTC, datetime
 
     def when(ts: float | None) -> datetime | None:
         return datetime.fromtimestamp(ts, UTC) if ts else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
@@ -12,12 +13,11 @@ from django.urls import reverse
 
 from scheduler_core.admin.base import ConsoleAdmin
 from scheduler_core.broker.keys import REGISTRIES
+from scheduler_core.console.overview import queue_overview
 from scheduler_core.models import Queue
 
 
 def registry_url(queue: str, registry: str) -> str:
-    from urllib.parse import urlencode
-
     query = urlencode({"queue": queue, "registry": registry})
     return reverse("admin:scheduler_core_job_changelist") + "?" + query
 
@@ -28,8 +28,6 @@ class QueueAdmin(ConsoleAdmin):
         return [("", self.queues_view, "changelist")]
 
     def queues_view(self, request: HttpRequest) -> HttpResponse:
-        from scheduler_core.console.overview import queue_overview
-
         self.require_view(request)
         overview = queue_overview()
         rows: list[dict[str, Any]] = []

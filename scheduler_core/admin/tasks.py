@@ -3,7 +3,7 @@
 A task's page also shows its next 10 fires (DST shifts marked, as `tasks next`), its recent runs
 linked to their jobs, a "Run now" button, and, for a row the scheduler quarantined, why.
 
-Edits made here reach the broker through `planning.tasks_changed`, called only after the
+Edits made here reach the broker through `replan.tasks_changed`, called only after the
 transaction commits (by Task's signals for saves and deletes, explicitly for the bulk actions).
 A task owned by a set says so: the next `taskctl tasks apply` of that set puts the manifest's
 values back.
@@ -21,7 +21,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from scheduler_core.console.task_runs import recent_runs
+from scheduler_core.errors import TaskctlError
 from scheduler_core.models import TYPE_FIELDS, Task, TaskSet, TaskType
+from scheduler_core.scheduler.upcoming import run_now, upcoming
+from scheduler_core.tasks import replan
 from scheduler_core.tasks.schedules import describe_schedule
 
 if TYPE_CHECKING:  # ModelAdmin is generic for the type checker only (no django_stubs_ext at runtime)
@@ -48,10 +52,8 @@ STATUS_FIELDS = (
 
 
 def _after_commit(task_ids: list[int], deleted: list[tuple[int, str, str]] | None = None) -> None:
-    from scheduler_core.tasks.replan import tasks_changed
-
     if task_ids or deleted:
-        transaction.on_commit(lambda: tasks_changed(task_ids, deleted=deleted or ()))
+        transaction.on_commit(lambda: replan.tasks_changed(task_ids, deleted=deleted or ()))
 
 
 def ownership_text(task: Task) -> str:
@@ -100,9 +102,6 @@ class TaskAdmin(TaskAdminBase):
 
     def run_now_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Asks, then enqueues one run now outside the schedule (POST, change permission)."""
-        from scheduler_core.errors import TaskctlError
-        from scheduler_core.scheduler.upcoming import run_now
-
         task = self.get_object(request, object_id)
         if task is None:
             raise Http404("no such task")
@@ -205,7 +204,7 @@ class TaskAdmin(TaskAdminBase):
         return super().change_view(request, object_id, form_url, extra_context)
 
     # save_model / delete_model / delete_queryset need nothing here: Task's post_save and
-    # post_delete signals (planning.connect_signals) call tasks_changed after the commit.
+    # post_delete signals (replan.connect_signals) call tasks_changed after the commit.
 
     def _set_enabled(self, request: HttpRequest, queryset: QuerySet[Task], enabled: bool) -> None:
         with transaction.atomic():
@@ -232,10 +231,6 @@ class TaskAdmin(TaskAdminBase):
 def _task_extras(request: HttpRequest, task: Task) -> dict[str, Any]:
     """The task page's extra panels: next fires and recent runs (a broker or schedule problem
     is said in the panel; the form still loads)."""
-    from scheduler_core.console.task_runs import recent_runs
-    from scheduler_core.errors import TaskctlError
-    from scheduler_core.scheduler.upcoming import upcoming
-
     out: dict[str, Any] = {"next_fires": [], "next_error": "", "runs": [], "runs_error": ""}
     try:
         out["next_fires"] = upcoming(task.name, 10)["occurrences"]

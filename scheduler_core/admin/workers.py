@@ -12,8 +12,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from scheduler_core.admin.base import ConsoleAdmin, confirmed
+from scheduler_core.conf import get_config
 from scheduler_core.errors import NotFound
+from scheduler_core.inspect import broker_errors
 from scheduler_core.models import Worker
+from scheduler_core.queues.queue import get_queue
+from scheduler_core.worker import control
 
 # action -> (label, what the confirmation page says it does)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -25,8 +29,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _send(action: str, name: str) -> None:
-    from scheduler_core.worker import control
-
     if action == "suspend":
         control.suspend_worker(name)
     elif action == "resume":
@@ -46,9 +48,6 @@ class WorkerAdmin(ConsoleAdmin):
         return [("", self.workers_view, "changelist")]
 
     def workers_view(self, request: HttpRequest) -> HttpResponse:
-        from scheduler_core.inspect import broker_errors
-        from scheduler_core.worker import control
-
         self.require_view(request)
         here = reverse("admin:scheduler_core_worker_changelist")
         if request.method == "POST":
@@ -72,7 +71,6 @@ class WorkerAdmin(ConsoleAdmin):
             else:
                 messages.success(request, f"{label}: sent to {name}.")
             return HttpResponseRedirect(here)
-        from scheduler_core.conf import get_config
 
         with broker_errors(get_config().broker_url):
             workers = control.list_workers()
@@ -87,8 +85,6 @@ class WorkerAdmin(ConsoleAdmin):
 
 def _job_link(worker: dict[str, Any], job_id: str) -> str:
     """The job page of a running job: found in the first of the worker's queues that has it."""
-    from scheduler_core.queues.queue import get_queue
-
     for qname in worker.get("queues") or []:
         try:
             if get_queue(qname).fetch_job(job_id) is not None:

@@ -8,11 +8,15 @@ Accepted URL forms:
     valkey://, valkeys://   the same as redis:// and rediss:// (Valkey speaks the protocol)
     redis+sentinel://[[user]:password@]host1:26379,host2:26379/service[/db]
                             the master of `service`, found through the listed sentinels
+    redis+cluster://[[user]:password@]host1:6379[,host2:6379...][/0]
+    rediss+cluster://...    a Redis Cluster, found from any of the listed nodes (database 0 only);
+                            valkey+cluster:// and valkeys+cluster:// are the same
 """
 
 from __future__ import annotations
 
 import threading
+from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -21,9 +25,34 @@ from scheduler_core.errors import BrokerUnavailable, ConfigurationError
 if TYPE_CHECKING:
     import redis
 
-_SCHEMES = {"redis", "rediss", "unix", "valkey", "valkeys", "redis+sentinel", "valkey+sentinel"}
+_SCHEMES = {
+    "redis", "rediss", "unix", "valkey", "valkeys", "redis+sentinel", "valkey+sentinel",
+    "redis+cluster", "rediss+cluster", "valkey+cluster", "valkeys+cluster",
+}  # fmt: skip
+_TLS = {"rediss", "valkeys", "rediss+cluster", "valkeys+cluster"}
 _lock = threading.Lock()
 _clients: dict[tuple[str, float], redis.Redis] = {}
+
+
+@cache
+def outage_errors() -> tuple[type[BaseException], ...]:
+    """What a broker outage raises, to be ridden out: a lost or refused connection, a timeout, and
+    on a Redis Cluster a cluster that is down, a slot being failed over, or a slot map gone stale."""
+    import redis
+    from redis.exceptions import ClusterDownError, SlotNotCoveredError, TryAgainError
+
+    return (redis.ConnectionError, redis.TimeoutError, ClusterDownError, TryAgainError, SlotNotCoveredError)
+
+
+def is_cluster_url(url: str) -> bool:
+    return url.partition("://")[0].lower().endswith("+cluster")
+
+
+def is_cluster(client: object) -> bool:
+    """Whether `client` is a Redis Cluster client (or one of its pipelines)."""
+    from redis.cluster import RedisCluster
+
+    return isinstance(client, RedisCluster)
 
 
 _CERT_REQS = ("required", "optional", "none")
@@ -125,11 +154,17 @@ def _parse_url(url: str, connect_timeout: float) -> dict[str, Any]:
     if parts.password:
         kw["password"] = unquote(parts.password)
     try:
-        if scheme.endswith("+sentinel"):
-            hosts = []
-            for item in (parts.netloc.rsplit("@", 1)[-1]).split(","):
-                host, _, port = item.partition(":")
-                hosts.append((host, int(port or 26379)))
+        if scheme.endswith("+cluster"):
+            kw["nodes"] = _hosts(parts.netloc, 6379)
+            path = parts.path.strip("/")
+            if int(path or query.pop("db", "0")) != 0:
+                raise ValueError("a Redis Cluster has database 0 only")
+            kw["db"] = 0
+            kw["kind"] = "cluster"
+            if scheme in _TLS:
+                _tls_options(kw, query)
+        elif scheme.endswith("+sentinel"):
+            hosts = _hosts(parts.netloc, 26379)
             segs = [s for s in parts.path.split("/") if s]
             if not segs:
                 raise ConfigurationError(f"broker URL {mask_url(url)!r}: no sentinel service name")
@@ -147,25 +182,39 @@ def _parse_url(url: str, connect_timeout: float) -> dict[str, Any]:
             path = parts.path.strip("/")
             kw["db"] = int(path) if path else int(query.pop("db", 0))
             kw["kind"] = "tcp"
-            if scheme in ("rediss", "valkeys"):
-                kw["ssl"] = True
-                for key in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_ca_path"):
-                    if key in query:
-                        kw[key] = query.pop(key)
-                if "ssl_cert_reqs" in query:
-                    reqs = query.pop("ssl_cert_reqs").lower()
-                    if reqs not in _CERT_REQS:
-                        choices = ", ".join(_CERT_REQS)
-                        raise ValueError(f"ssl_cert_reqs must be one of {choices}, not {reqs!r}")
-                    kw["ssl_cert_reqs"] = reqs
-                if "ssl_check_hostname" in query:
-                    kw["ssl_check_hostname"] = _bool(query.pop("ssl_check_hostname"))
+            if scheme in _TLS:
+                _tls_options(kw, query)
     except ValueError as exc:  # a port or db that is not a number, quoting the bad text
         raise ConfigurationError(redact(f"broker URL {mask_url(url)!r}: {exc}", url)) from None
     if query:
         unknown = ", ".join(sorted(query))
         raise ConfigurationError(f"broker URL {mask_url(url)!r}: unknown option(s) {unknown}")
     return kw
+
+
+def _hosts(netloc: str, default_port: int) -> list[tuple[str, int]]:
+    hosts = []
+    for item in netloc.rsplit("@", 1)[-1].split(","):
+        host, _, port = item.rpartition(":") if item.count(":") == 1 else (item, "", "")
+        if not host:
+            raise ValueError(f"empty host in {item!r}")
+        hosts.append((host, int(port or default_port)))
+    return hosts
+
+
+def _tls_options(kw: dict[str, Any], query: dict[str, str]) -> None:
+    kw["ssl"] = True
+    for key in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_ca_path"):
+        if key in query:
+            kw[key] = query.pop(key)
+    if "ssl_cert_reqs" in query:
+        reqs = query.pop("ssl_cert_reqs").lower()
+        if reqs not in _CERT_REQS:
+            choices = ", ".join(_CERT_REQS)
+            raise ValueError(f"ssl_cert_reqs must be one of {choices}, not {reqs!r}")
+        kw["ssl_cert_reqs"] = reqs
+    if "ssl_check_hostname" in query:
+        kw["ssl_check_hostname"] = _bool(query.pop("ssl_check_hostname"))
 
 
 def connect(url: str, connect_timeout: float = 3.0, *, socket_timeout: float | None = None) -> redis.Redis:
@@ -191,7 +240,23 @@ def connect(url: str, connect_timeout: float = 3.0, *, socket_timeout: float | N
         sentinel_kw = {k: kw[k] for k in ("socket_connect_timeout", "socket_timeout") if k in kw}
         sentinel = Sentinel(sentinels, sentinel_kwargs=sentinel_kw, **kw)  # type: ignore[no-untyped-call]
         return cast("redis.Redis", sentinel.master_for(service))  # type: ignore[no-untyped-call]
+    if kind == "cluster":
+        return _cluster(kw)
     return redis.Redis(**kw)
+
+
+def _cluster(kw: dict[str, Any]) -> redis.Redis:
+    """A RedisCluster client: it follows MOVED / ASK and refreshes its slot map after a failover.
+
+    Typed as redis.Redis for its callers: they use only commands both clients have (keys of one
+    queue share a slot, the cross-queue keys share another)."""
+    from redis.cluster import ClusterNode, RedisCluster
+
+    nodes = [ClusterNode(host, port) for host, port in kw.pop("nodes")]  # type: ignore[no-untyped-call]
+    kw.pop("db")
+    kw.pop("health_check_interval")
+    client = RedisCluster(startup_nodes=nodes, **kw)
+    return cast("redis.Redis", client)
 
 
 def get_client(url: str, connect_timeout: float = 3.0) -> redis.Redis:
@@ -220,19 +285,31 @@ def reset_clients() -> None:
 
 def check(url: str, connect_timeout: float = 3.0) -> None:
     """PING the broker on a fresh connection with short timeouts; BrokerUnavailable (exit 69)
-    when it does not answer, refuses the credentials or is not a Redis server at all."""
+    when it does not answer, refuses the credentials or is not a Redis server at all, and
+    ConfigurationError (exit 78) for a Redis Cluster node behind a plain URL (it would answer
+    MOVED to most keys)."""
     import redis
+    from redis.exceptions import RedisClusterException
 
-    client = connect(url, connect_timeout, socket_timeout=connect_timeout)
+    client: redis.Redis | None = None
     try:
+        client = connect(url, connect_timeout, socket_timeout=connect_timeout)
         client.ping()
+        if not is_cluster_url(url):
+            info = client.info("cluster")
+            if int(info.get("cluster_enabled", 0)) == 1:
+                raise ConfigurationError(
+                    f"broker {mask_url(url)} is a Redis Cluster node: "
+                    "use a redis+cluster://host:port[,host:port...] URL"
+                )
     except redis.AuthenticationError as exc:
         raise BrokerUnavailable(f"broker {mask_url(url)} refused the credentials: {exc}") from None
     except redis.ResponseError as exc:  # NOAUTH and friends
         raise BrokerUnavailable(f"broker {mask_url(url)} refused the connection: {exc}") from None
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
+    except (redis.ConnectionError, redis.TimeoutError, RedisClusterException) as exc:
         raise BrokerUnavailable(f"broker {mask_url(url)} unreachable: {exc}") from None
     except redis.RedisError as exc:  # e.g. a port that speaks another protocol
         raise BrokerUnavailable(f"broker {mask_url(url)} did not answer as Redis: {exc}") from None
     finally:
-        client.close()
+        if client is not None:
+            client.close()

@@ -25,18 +25,20 @@ multi-key Lua script touches one slot:
                                    Written by finish / retry / reap in the script of the move they
                                    count; read by scheduler_core.metrics.
 
-Cross-queue keys (one slot each, never used together with per-queue keys in a script):
+Cross-queue keys all carry the prefix as their hash tag, so they share one slot of their own
+(a worker's registration touches its record and the workers ZSET in one MULTI; `queues show`
+reads both in one script), and none is used in a script together with per-queue keys:
 
-    <prefix>:workers               ZSET  worker name -> last heartbeat
-    <prefix>:worker:<name>         HASH  the worker record
-    <prefix>:commands              pub/sub channel for worker commands
-    <prefix>:scheduler:lock        STRING the leader scheduler's token, with a TTL
-    <prefix>:scheduler:wake        pub/sub channel: a task changed, plan now
-    <prefix>:scheduler:epoch       STRING on each broker: set once the scheduler planned it (a
-                                   broker without it lost its data: the DB refills it)
-    <prefix>:scheduler:reach       ZSET  "reach" -> how far ahead the scheduler has planned
-    <prefix>:tasks:pending-runs    LIST  JSON task runs the database refused to record; the
-                                   scheduler applies them when it answers again
+    <prefix>:{<prefix>}:workers          ZSET  worker name -> last heartbeat
+    <prefix>:{<prefix>}:worker:<name>    HASH  the worker record
+    <prefix>:{<prefix>}:commands         pub/sub channel for worker commands (sharded on Cluster)
+    <prefix>:{<prefix>}:scheduler:lock   STRING the leader scheduler's token, with a TTL
+    <prefix>:{<prefix>}:scheduler:wake   pub/sub channel: a task changed, plan now
+    <prefix>:{<prefix>}:scheduler:epoch  STRING on each broker: set once the scheduler planned it
+                                         (a broker without it lost its data: the DB refills it)
+    <prefix>:{<prefix>}:scheduler:reach  ZSET  "reach" -> how far ahead the scheduler has planned
+    <prefix>:{<prefix>}:tasks:pending-runs  LIST  JSON task runs the database refused to record;
+                                         the scheduler applies them when it answers again
 """
 
 from __future__ import annotations
@@ -122,35 +124,43 @@ class QueueKeys:
 class GlobalKeys:
     prefix: str
 
+    @cached_property
+    def base(self) -> str:
+        return f"{self.prefix}:{{{self.prefix}}}"
+
     @property
     def workers(self) -> str:
-        return f"{self.prefix}:workers"
+        return f"{self.base}:workers"
+
+    @property
+    def worker_prefix(self) -> str:
+        return f"{self.base}:worker:"
 
     def worker(self, name: str) -> str:
-        return f"{self.prefix}:worker:{name}"
+        return self.worker_prefix + name
 
     @property
     def commands(self) -> str:
-        return f"{self.prefix}:commands"
+        return f"{self.base}:commands"
 
     @property
     def scheduler_lock(self) -> str:
-        return f"{self.prefix}:scheduler:lock"
+        return f"{self.base}:scheduler:lock"
 
     @property
     def scheduler_wake(self) -> str:
-        return f"{self.prefix}:scheduler:wake"
+        return f"{self.base}:scheduler:wake"
 
     @property
     def scheduler_epoch(self) -> str:
-        return f"{self.prefix}:scheduler:epoch"
+        return f"{self.base}:scheduler:epoch"
 
     @property
     def scheduler_reach(self) -> str:
-        return f"{self.prefix}:scheduler:reach"
+        return f"{self.base}:scheduler:reach"
 
     @property
     def pending_runs(self) -> str:
         """LIST of task runs whose bookkeeping the database refused (runs.py); the scheduler
         applies them once the database answers."""
-        return f"{self.prefix}:tasks:pending-runs"
+        return f"{self.base}:tasks:pending-runs"

@@ -8,11 +8,25 @@ from __future__ import annotations
 import weakref
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from scheduler_core.broker.connection import is_cluster
 
 if TYPE_CHECKING:
     import redis
     from redis.commands.core import Script
+
+
+def queue_call(pipe: Any, script: Script, keys: list[str], args: list[Any]) -> None:
+    """Queue a script call on a pipeline. On a Redis Cluster it goes as EVAL with the source: a
+    Cluster pipeline does not load scripts first, and a node that never saw the script (a replica
+    just promoted) would answer NOSCRIPT; a bulk call is large enough for the text not to matter."""
+
+    if is_cluster(pipe):
+        pipe.execute_command("EVAL", script.script, len(keys), *keys, *args)
+    else:
+        script(keys=keys, args=args, client=pipe)
+
 
 NAMES = (
     "enqueue",

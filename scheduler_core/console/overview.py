@@ -8,8 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from scheduler_core import inspect
+from scheduler_core.broker.connection import get_client, mask_url
 from scheduler_core.broker.keys import REGISTRIES, GlobalKeys
+from scheduler_core.conf import QueueConfig, get_config
 from scheduler_core.errors import BrokerUnavailable
+from scheduler_core.inspect import broker_errors
+from scheduler_core.scheduler.leader import describe_token
 
 
 @dataclass
@@ -21,8 +26,6 @@ class Overview:
 
 
 def _unreachable(name: str, url: str, error: str) -> dict[str, Any]:
-    from scheduler_core.broker.connection import mask_url
-
     row: dict[str, Any] = {"name": name, "broker": mask_url(url), "reachable": False, "error": error}
     row.update(dict.fromkeys(REGISTRIES))
     row.update(workers=None, oldest_queued_age=None)
@@ -31,11 +34,6 @@ def _unreachable(name: str, url: str, error: str) -> dict[str, Any]:
 
 def leader() -> dict[str, Any] | None:
     """The scheduler holding the leader lock (on the main broker), or None when none holds it."""
-    from scheduler_core.broker.connection import get_client
-    from scheduler_core.conf import get_config
-    from scheduler_core.inspect import broker_errors
-    from scheduler_core.scheduler.leader import describe_token
-
     config = get_config()
     with broker_errors(config.broker_url):
         token = get_client(config.broker_url, config.connect_timeout).get(
@@ -51,9 +49,6 @@ def leader() -> dict[str, Any] | None:
 def queue_overview(*, now: float | None = None) -> Overview:
     """Every configured queue; a broker that does not answer marks its queues unreachable and
     leaves the others alone."""
-    from scheduler_core import inspect
-    from scheduler_core.conf import QueueConfig, get_config
-
     config = get_config()
     t = inspect.clock() if now is None else now
     by_broker: dict[str, list[QueueConfig]] = {}

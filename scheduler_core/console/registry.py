@@ -12,10 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from scheduler_core import inspect
 from scheduler_core.broker.keys import REGISTRIES
 from scheduler_core.errors import InvalidInput, TaskctlError
+from scheduler_core.inspect import broker_errors
 from scheduler_core.jobs import actions as job_actions
 from scheduler_core.jobs.record import Job
+from scheduler_core.queues.queue import get_queue
 
 PAGE_SIZES = (25, 50, 100)
 SCAN_LIMIT = 2_000  # ids a filtered page looks at, at most
@@ -100,9 +103,6 @@ def registry_page(
     now: float | None = None,
 ) -> Page:
     """One page of `registry` in `queue`, newest terminal jobs first (see Queue.job_ids)."""
-    from scheduler_core import inspect
-    from scheduler_core.queues.queue import get_queue
-
     check_registry(registry)
     q = get_queue(queue)
     t = inspect.clock() if now is None else now
@@ -167,9 +167,6 @@ def act_on_jobs(action: str, queue: str, ids: list[str]) -> Outcome:
 
 def act_on_registry(action: str, queue: str, registry: str) -> int:
     """`requeue_all` or `empty` a whole registry; returns how many jobs moved or went."""
-    from scheduler_core.inspect import broker_errors
-    from scheduler_core.queues.queue import get_queue
-
     check_registry(registry)
     if action not in WHOLE_ACTIONS[registry]:
         raise InvalidInput(f"{action!r} does not apply to the {registry} registry")

@@ -8,6 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from scheduler_core import inspect
+from scheduler_core.broker.keys import TERMINAL
+from scheduler_core.queues.queue import get_queue
+
 WINDOW = 1_000
 _FAR_PAST = datetime.min.replace(tzinfo=UTC)
 
@@ -17,10 +21,6 @@ def recent_runs(
 ) -> list[dict[str, Any]]:
     """Up to `limit` jobs of task `task_id` in `queue` (running, ended or waiting), newest first,
     each with the registry that holds it."""
-    from scheduler_core import inspect
-    from scheduler_core.broker.keys import TERMINAL
-    from scheduler_core.queues.queue import get_queue
-
     q = get_queue(queue)
     k = q.keys
     t = inspect.clock() if now is None else now

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from scheduler_core.errors import NotSerializable
+from scheduler_core.errors import NotFound, NotSerializable
 
 
 class JobStatus(str, Enum):  # noqa: UP042 (str() of a member must stay as it is)
@@ -248,31 +248,22 @@ class Job:
             corrupt=reason[:500],
         )
 
-    @classmethod
-    def fetch(cls, job_id: str, queue: str | None = None) -> Job:
-        """Load a job by id, from `queue` or else from any configured queue; NotFound if none has it."""
-        from scheduler_core.queues.queue import find_job
-
-        return find_job(job_id, queue)
-
     # ----- talking to the broker about this job -----
     def save_meta(self) -> None:
         """Write `meta` to the broker's record, touching no other field (progress reports: a
         caller's `refresh()` or `jobs show` sees it while the job runs)."""
         if self.delivery == "":
-            from scheduler_core.queues.queue import get_queue
+            from scheduler_core.queues.queue import get_queue  # noqa: PLC0415 (it imports this module)
 
             get_queue(self.queue).save_meta(self.id, self.meta)
 
     def refresh(self) -> Job:
         """Re-read the record from the broker into this object (NotFound once it is gone)."""
         if self.delivery == "":
-            from scheduler_core.queues.queue import get_queue
+            from scheduler_core.queues.queue import get_queue  # noqa: PLC0415 (it imports this module)
 
             fresh = get_queue(self.queue).fetch_job(self.id)
             if fresh is None:
-                from scheduler_core.errors import NotFound
-
                 raise NotFound(f"job {self.id!r} not found in queue {self.queue!r}")
             for f in fields(self):
                 if f.name != "delivery":
@@ -283,7 +274,7 @@ class Job:
         """Block until the job ended; return its result. JobFailed if it failed (was stopped or
         canceled), TimeoutError after `timeout` seconds (None: no limit). The broker wakes the
         caller (no polling); the record is refreshed into this object."""
-        from scheduler_core.jobs.waiting import wait
+        from scheduler_core.jobs.waiting import wait  # noqa: PLC0415 (it imports this module)
 
         return wait(self, timeout)
 

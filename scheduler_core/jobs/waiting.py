@@ -13,6 +13,7 @@ from typing import Any
 
 from scheduler_core.errors import JobFailed, NotFound, UsageError
 from scheduler_core.jobs.record import TERMINAL_STATUSES, Job, JobStatus
+from scheduler_core.queues.queue import get_queue
 
 SLICE = 5.0  # seconds of one BLPOP (well under the client's 30 s socket timeout)
 
@@ -22,8 +23,6 @@ def wait(job: Job, timeout: float | None) -> Any:
         raise UsageError(f"job {job.id} is not in the broker yet: it is sent when its transaction commits")
     if job.delivery == "eager" or job.is_terminal:
         return outcome(job)
-    from scheduler_core.queues.queue import get_queue
-
     queue = get_queue(job.queue)
     deadline = None if timeout is None else time.monotonic() + timeout
     status = queue.watch(job.id)

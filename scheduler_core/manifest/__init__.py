@@ -1,4 +1,4 @@
-"""YAML manifests (DESIGN §2.4): load and validate, plan against the DB, apply, export.
+"""YAML manifests: load and validate, plan against the DB, apply, export.
 
     manifest = load_manifest(["tasks.yaml"])          # ManifestInvalid (exit 3) lists every error
     plan = make_plan(manifest, prune=False)            # the DB as it is: created / configured / ...

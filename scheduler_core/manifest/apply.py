@@ -9,7 +9,7 @@ Conflict (exit 4) and nothing is written. The plan is computed after the lock is
 Unchanged tasks get no write at all; created ones are one INSERT and configured ones one UPDATE
 (only the fields that changed), each run for every row with executemany, so the statement count
 does not grow with the manifest; pruned ones one DELETE. No per-row signals: the single
-`planning.tasks_changed` call after commit covers them all.
+`replan.tasks_changed` call after commit covers them all.
 """
 
 from __future__ import annotations
@@ -82,9 +82,9 @@ def apply_manifest(
 
 
 def _notify(changed: list[int], deleted: list[tuple[int, str, str]]) -> None:
-    from scheduler_core.tasks import replan as planning
+    from scheduler_core.tasks import replan
 
-    planning.tasks_changed(changed, deleted=deleted)
+    replan.tasks_changed(changed, deleted=deleted)
 
 
 def _is_lock_error(exc: Exception) -> bool:

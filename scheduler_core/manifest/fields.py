@@ -14,6 +14,7 @@ from typing import Any
 
 from scheduler_core.errors import InvalidInput
 from scheduler_core.manifest.durations import DurationError, parse_duration
+from scheduler_core.names import name_problem
 from scheduler_core.tasks.schedules import validate_cron, zone
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
@@ -73,8 +74,6 @@ def text(value: Any, *, max_len: int, what: str = "a string", one_line: bool = T
 
 
 def name(value: Any) -> str:
-    from scheduler_core.names import name_problem
-
     out = text(value, max_len=200)
     problem = name_problem(out)
     if problem is not None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scheduler_core.broker.keys import REGISTRIES
+from scheduler_core.broker.scripts import scripts_for
 from scheduler_core.queues.queue import Queue
 
 # The statuses a record may have in each registry (a stopped job is kept in failed).
@@ -55,8 +56,6 @@ class Snapshot:
 
 def snapshot(queue: Queue, *, now: float | None = None) -> Snapshot:
     """The registries and records of one queue, read atomically."""
-    from scheduler_core.broker.scripts import scripts_for
-
     t = time.time() if now is None else now
     k = queue.keys
     raw: list[Any] = scripts_for(queue.connection).snapshot(

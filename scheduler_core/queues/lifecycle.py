@@ -8,6 +8,7 @@ worker's job exactly as in the worker for a job that raised.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,8 +51,6 @@ CORRUPT = "CorruptRecord"  # exc_type of a job failed because its record could n
 def fail_corrupt(queue: Queue, job: Job, *, worker: str, now: float, client: Any = None) -> None:
     """A claimed record that cannot be read goes straight to failed as `corrupt record`: no
     retry, no execution process ever sees it (it would crash there, each time it is claimed)."""
-    import logging
-
     job.failure_ttl = queue.config.default_failure_ttl
     reason = f"corrupt record: {job.corrupt}"
     outcome = Outcome(JobStatus.FAILED, {"exc_type": CORRUPT, "exc_message": reason})

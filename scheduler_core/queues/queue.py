@@ -18,6 +18,8 @@ from functools import cache, cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from scheduler_core.broker.keys import REGISTRIES, TERMINAL, QueueKeys
+from scheduler_core.broker.scripts import queue_call
+from scheduler_core.broker.translate import broker_error, raises_broker_unavailable
 from scheduler_core.callables import dotted_path, resolve
 from scheduler_core.conf import SchedulerConfig, get_config
 from scheduler_core.errors import (
@@ -28,9 +30,7 @@ from scheduler_core.errors import (
     NotFound,
     NotSerializable,
     UsageError,
-    broker_error,
     is_out_of_memory,
-    raises_broker_unavailable,
 )
 from scheduler_core.gcpause import gc_paused
 from scheduler_core.jobs.record import Job, JobStatus, Retry, dumps
@@ -309,7 +309,7 @@ class Queue:
         for start in range(0, len(batches), _BATCHES_PER_ROUND_TRIP):
             pipe = self.connection.pipeline(transaction=False)
             for batch in batches[start : start + _BATCHES_PER_ROUND_TRIP]:
-                script(keys=keys, args=batch, client=pipe)
+                queue_call(pipe, script, keys, batch)
             if in_flight is not None and not _check_batches(in_flight.result(), written):
                 return written + [False] * (len(batches) - len(written))
             in_flight = _sender().submit(pipe.execute, raise_on_error=False)
@@ -566,9 +566,8 @@ class Queue:
                 return n
             pipe = self.connection.pipeline(transaction=False)
             for i in ids:
-                self.scripts.requeue(
-                    keys=[k.failed, k.canceled, k.queued, k.job(i), k.signal], args=[i, repr(t)], client=pipe
-                )
+                keys = [k.failed, k.canceled, k.queued, k.job(i), k.signal]
+                queue_call(pipe, self.scripts.requeue, keys, [i, repr(t)])
             n += sum(1 for done in pipe.execute() if int(done) == 1)
 
     @raises_broker_unavailable

@@ -10,7 +10,7 @@ A pass (`Scheduler.run_once(now=...)`, clock injected):
    (its next_run_at less the look-ahead) and SCHEDULER_INTERVAL.
 
 `run_forever` sleeps exactly until then (renewing the lock every third of its lease), and wakes
-at once when `planning.tasks_changed` publishes on the wake channel.
+at once when `replan.tasks_changed` publishes on the wake channel.
 """
 
 from __future__ import annotations
@@ -108,10 +108,11 @@ class Scheduler:
         drop_stale(queues, ts)  # rows changed past the ORM's signals: never promote their jobs
         for q in queues:
             if live:
-                # at the broker's clock when the script runs. A pass that stalled (a paused broker)
-                # holds the occurrences that became late only meanwhile (due since ts - grace), and
-                # the next pass, late by as much, applies their misfire policy (drop_missed) first;
-                # older ones were judged by this pass (drop_missed, or planned late on purpose)
+                # at the broker's clock when the script runs. A pass that stalled for more than the
+                # grace (a paused broker) holds the occurrences that became late only meanwhile (due
+                # since ts - grace), and the next pass, late by as much, applies their misfire
+                # policy (drop_missed) first; older ones were judged by this pass (drop_missed, or
+                # planned late on purpose). A pass that was merely slow holds nothing.
                 grace = config.misfire_grace
                 result.promoted += q.promote_due(hold_late_by=grace, hold_from=ts - grace)
             else:
@@ -174,8 +175,9 @@ class Runner:
 
     def _subscribe(self) -> None:
         try:
-            self.pubsub = self.scheduler.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-            self.pubsub.subscribe(self.scheduler.keys.scheduler_wake)
+            from scheduler_core.broker.channels import Subscription
+
+            self.pubsub = Subscription(self.scheduler.client, self.scheduler.keys.scheduler_wake)
         except Exception as exc:
             log.debug("wake channel unavailable: %s", exc)
             self.pubsub = None
@@ -192,10 +194,10 @@ class Runner:
                 time.sleep(seconds)
                 return False
             try:
-                msg = self.pubsub.get_message(timeout=seconds)
+                msg = self.pubsub.get(timeout=seconds)
                 woke = msg is not None
                 while msg is not None:  # several edits at once: one pass
-                    msg = self.pubsub.get_message(timeout=0)
+                    msg = self.pubsub.get(timeout=0)
                 return woke
             except Exception as exc:
                 log.debug("wake channel lost: %s", exc)
@@ -237,9 +239,10 @@ class Runner:
                         log.warning("scheduler pass failed: %s; retrying (logged again when this changes)",
                                     exc, extra={"fault": type(exc).__name__})  # fmt: skip
                         trouble = type(exc).__name__
-                    if not isinstance(exc, BrokerOutOfMemory):
-                        # a full broker still renews the lock (PEXPIRE uses no memory): keep it,
-                        # so that no other scheduler takes over only to hit the same wall
+                    if not isinstance(exc, (BrokerOutOfMemory, DatabaseUnavailable)):
+                        # a full broker still renews the lock (PEXPIRE uses no memory), a database
+                        # outage leaves it alone: keep it (renewal checks the token), so that no
+                        # other scheduler takes over only to hit the same wall
                         sched.leader.is_leader = False
                     close_old_connections()
                     wake_at = time.time() + min(0.25 * 2 ** min(failures, 5), 5.0)

@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from scheduler_core.conf import SchedulerConfig
+from scheduler_core.models import Misfire, Task
+from scheduler_core.tasks.pending import task_of, unschedule
 
 if TYPE_CHECKING:
     from scheduler_core.queues.queue import Queue
@@ -30,9 +32,6 @@ SCAN = 10_000  # missed entries looked at per queue and pass
 
 def drop_missed(queues: list[Queue], now: datetime, config: SchedulerConfig) -> int:
     """Apply the misfire policy to missed occurrences in every queue; returns how many were dropped."""
-    from scheduler_core.models import Misfire, Task
-    from scheduler_core.scheduler.pending import task_of, unschedule
-
     cutoff = now.timestamp() - config.misfire_grace
     found: dict[int, list[tuple[float, Queue, str]]] = {}
     for q in queues:

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from scheduler_core.tasks.row import first_after, iter_after
+
+if TYPE_CHECKING:
+    from scheduler_core.tasks.row import TaskRow
 
 MAX_PER_TASK = 500  # occurrences one task hands over in one pass (a 1 s task, 60 s look-ahead: 61)
 
@@ -31,87 +35,8 @@ class TaskPlan:
     deferred: bool = False  # overlap skip, not due yet: nothing changes this pass
 
 
-def job_id(task_id: int, occurrence: datetime) -> str:
-    """The deterministic id of one occurrence's job: `task-<id>-<epoch seconds>`."""
-    return f"task-{task_id}-{int(occurrence.timestamp())}"
-
-
-def anchor_of(row: dict[str, Any]) -> datetime | None:
-    return row.get("at") or row.get("created_at")
-
-
-def iter_after(row: dict[str, Any], after: datetime, tz_name: str) -> Iterator[datetime]:
-    """The task's occurrences strictly after `after`, lazily (a cron is not expanded past need)."""
-    from scheduler_core.tasks.schedules import repeatable_at, repeatable_index_after
-
-    kind = str(row["type"]).lower()
-    if kind == "cron":
-        cur: datetime | None = after
-        while cur is not None:
-            cur = cron_next(row["cron"], tz_name, cur)
-            if cur is not None:
-                yield cur
-    elif kind == "repeatable":
-        anchor, interval, repeat = anchor_of(row), row["interval"], row["repeat"]
-        if anchor is None or not interval:
-            return
-        i = repeatable_index_after(anchor, interval, after)
-        while repeat is None or i < repeat:
-            yield repeatable_at(anchor, interval, i)
-            i += 1
-    elif kind == "once":
-        at = row.get("at")
-        if at is not None and at > after:
-            yield at.astimezone(UTC)
-
-
-@lru_cache(maxsize=8192)
-def cron_next(expr: str, tz_name: str, after: datetime) -> datetime | None:
-    """The first occurrence of cron `expr` in `tz_name` strictly after `after` (None: never).
-
-    Same answer as schedules.cron_occurrences, faster: that one starts its wall-clock walk three
-    hours early so that DST gaps and folds behind `after` are seen; when the zone's UTC offset did
-    not change in those three hours there is nothing to see, and the walk starts at `after`.
-    Cached: tasks that share a cron and a next run (every "0 3 * * *" task) share the work."""
-    from croniter import CroniterBadDateError, croniter
-
-    from scheduler_core.tasks.schedules import (
-        cron_occurrences,
-        prepare_cron,
-        validate_cron,
-        wall_to_instant,
-        zone,
-    )
-
-    tz = zone(tz_name)
-    last = after.astimezone(UTC)
-    if (last - timedelta(hours=3)).astimezone(tz).utcoffset() != last.astimezone(tz).utcoffset():
-        return next(cron_occurrences(expr, tz_name, last), None)
-    validate_cron(expr)
-    prepared, ors = prepare_cron(expr)
-    it = croniter(prepared, last.astimezone(tz).replace(tzinfo=None), day_or=ors)
-    while True:
-        try:
-            wall = it.get_next(datetime)
-        except CroniterBadDateError:
-            return None
-        instant = wall_to_instant(wall, tz)
-        if instant > last:
-            return instant
-
-
-def first_after(row: dict[str, Any], after: datetime, tz_name: str) -> datetime | None:
-    return next(iter_after(row, after, tz_name), None)
-
-
-def initial_next_run(row: dict[str, Any], now: datetime, grace: timedelta, tz_name: str) -> datetime | None:
-    """Where a new or edited task starts: its first occurrence after `now - grace` (so the anchor
-    run of a REPEATABLE created a moment ago is not lost), or None when it has none left."""
-    return first_after(row, now - grace, tz_name)
-
-
 def plan_task(
-    row: dict[str, Any],
+    row: TaskRow,
     *,
     now: datetime,
     horizon: datetime,
@@ -121,8 +46,10 @@ def plan_task(
     cap: int = MAX_PER_TASK,
 ) -> TaskPlan:
     """Plan one due task. `row` carries the schedule fields, misfire, overlap and next_run_at."""
-    t0: datetime = row["next_run_at"]
+    t0 = row["next_run_at"]
     plan = TaskPlan()
+    if t0 is None:  # no occurrence left: nothing to plan
+        return plan
     missed = t0 < now - grace
     if row.get("overlap") == "skip":
         if t0 > now:

@@ -10,45 +10,36 @@ taken back and the task is re-planned.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import connection
+from django.db.models import Case, CharField, DateTimeField, F, IntegerField, Value, When
+
 from scheduler_core.conf import SchedulerConfig
-from scheduler_core.errors import TaskctlError
+from scheduler_core.errors import InvalidInput, TaskctlError
+from scheduler_core.jobs.record import Retry
+from scheduler_core.models import Task
 from scheduler_core.queues.queue import JobCall, Queue, get_queue
-from scheduler_core.scheduler.occurrences import TaskPlan, job_id, plan_task
+from scheduler_core.scheduler.occurrences import TaskPlan, plan_task
 from scheduler_core.scheduler.quarantine import rechecking, record, row_problem
+from scheduler_core.tasks import replan
+from scheduler_core.tasks.horizon import grace, note_reach
+from scheduler_core.tasks.pending import job_id, unschedule
+from scheduler_core.tasks.row import FIELDS, TaskRow, task_zone
 
 log = logging.getLogger("taskctl.scheduler")
 
-FIELDS: tuple[str, ...] = (
-    "id", "type", "callable", "args", "kwargs", "queue", "cron", "timezone", "interval", "repeat", "at",
-    "created_at", "timeout", "result_ttl", "failure_ttl", "at_front", "on_success", "on_failure",
-    "on_stopped", "retry_max", "retry_backoff", "misfire", "overlap", "next_run_at", "pending_job_id",
-    "updated_at", "last_run_at", "spec_hash", "invalid_reason",
-)  # fmt: skip
 BATCH = 500  # tasks per UPDATE on databases without UPDATE ... FROM (VALUES ...)
 MAX_TASKS_PER_PASS = 5000
 
 
-def grace(config: SchedulerConfig) -> timedelta:
-    """How late an occurrence may be handed over and still count as on time (not a misfire)."""
-    return timedelta(seconds=config.misfire_grace)
-
-
-def default_tz() -> str:
-    from django.conf import settings
-
-    return str(getattr(settings, "TIME_ZONE", "UTC") or "UTC")
-
-
-def job_call(row: dict[str, Any], occurrence: datetime, due: datetime) -> JobCall:
-    """The job of one occurrence of a task (`row` as read with FIELDS)."""
-    from scheduler_core.jobs.record import Retry
-
+def job_call(row: TaskRow, occurrence: datetime, due: datetime) -> JobCall:
+    """The job of one occurrence of a task."""
     retry = Retry(row["retry_max"], tuple(row["retry_backoff"] or (0,))) if row["retry_max"] else None
     return JobCall(
         func=row["callable"], args=row["args"] or (), kwargs=row["kwargs"] or {},
@@ -66,8 +57,6 @@ def enqueue_grouped(
 
     A batch the queue refuses as invalid (one job it cannot take) is sent again job by job, so
     that one bad task stops nothing else; the tasks refused land in `refused` {task id: reason}."""
-    from scheduler_core.errors import InvalidInput
-
     n = 0
     for name, batch in calls.items():
         if not batch:
@@ -103,47 +92,25 @@ class PlanOutcome:
 @dataclass
 class _Advance:
     pk: int
-    was: datetime  # next_run_at as read
+    was: datetime | None  # next_run_at as read
     spec_hash: str
     next_run_at: datetime | None
     planned: int
     last_job: str
 
 
-def reach_key(config: SchedulerConfig) -> str:
-    from scheduler_core.broker.keys import GlobalKeys
-
-    return GlobalKeys(config.key_prefix).scheduler_reach
-
-
-def note_reach(config: SchedulerConfig, horizon: datetime) -> None:
-    """Remember the latest due time ever planned (ZADD GT keeps the maximum): an edit looks for a
-    task's pending jobs up to there (planning.tasks_changed)."""
-    from scheduler_core.broker.connection import get_client
-
-    client = get_client(config.broker_url, config.connect_timeout)
-    client.zadd(reach_key(config), {"reach": horizon.timestamp()}, gt=True)
-
-
-def planned_reach(config: SchedulerConfig) -> float | None:
-    from scheduler_core.broker.connection import get_client
-
-    return get_client(config.broker_url, config.connect_timeout).zscore(reach_key(config), "reach")
-
-
-def due_rows(now: datetime, horizon: datetime, limit: int = MAX_TASKS_PER_PASS) -> list[dict[str, Any]]:
+def due_rows(now: datetime, horizon: datetime, limit: int = MAX_TASKS_PER_PASS) -> list[TaskRow]:
     """The enabled tasks whose next occurrence is at or before `horizon`: one indexed query."""
-    from scheduler_core.models import Task
-
     qs = Task.objects.filter(enabled=True, next_run_at__lte=horizon).order_by("next_run_at")
     return list(qs.values(*FIELDS)[:limit])
 
 
-def busy_tasks(rows: Sequence[dict[str, Any]], now: datetime) -> set[int]:
+def busy_tasks(rows: Sequence[TaskRow], now: datetime) -> set[int]:
     """Overlap-skip tasks that are due and whose previous job still waits or runs."""
     busy: set[int] = set()
     for row in rows:
-        if row["overlap"] != "skip" or not row["pending_job_id"] or row["next_run_at"] > now:
+        nxt = row["next_run_at"]
+        if row["overlap"] != "skip" or not row["pending_job_id"] or nxt is None or nxt > now:
             continue
         try:
             where = get_queue(row["queue"]).registry_of(row["pending_job_id"])
@@ -159,7 +126,6 @@ def _values_batch(connection: Any) -> int:
     parameters (999 before 3.32)."""
     if connection.vendor != "sqlite":
         return MAX_TASKS_PER_PASS
-    import sqlite3
 
     connection.ensure_connection()
     limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
@@ -170,7 +136,7 @@ def plan_due(now: datetime, config: SchedulerConfig) -> PlanOutcome:
     """Plan every task due within the look-ahead. Query count: 1 read + 1 UPDATE (SQLite, PostgreSQL)."""
     lookahead = timedelta(seconds=config.lookahead)
     horizon = now + lookahead
-    g, tz = grace(config), default_tz()
+    g = grace(config)
     rows = due_rows(now, horizon)
     out = PlanOutcome(tasks=len(rows), more=len(rows) >= MAX_TASKS_PER_PASS)
     rechecking(rows)
@@ -178,7 +144,7 @@ def plan_due(now: datetime, config: SchedulerConfig) -> PlanOutcome:
     was = {row["id"]: row["invalid_reason"] for row in rows if row["invalid_reason"]}
     healthy = []
     for row in rows:
-        problem = row_problem(row, config, row["timezone"] or tz)
+        problem = row_problem(row, config, task_zone(row["timezone"]))
         if problem is None:
             healthy.append(row)
         else:
@@ -189,7 +155,7 @@ def plan_due(now: datetime, config: SchedulerConfig) -> PlanOutcome:
     planned_ids: dict[int, tuple[str, list[str]]] = {}
     for row in healthy:
         try:
-            plan = plan_task(row, now=now, horizon=horizon, grace=g, tz_name=row["timezone"] or tz,
+            plan = plan_task(row, now=now, horizon=horizon, grace=g, tz_name=task_zone(row["timezone"]),
                              busy=row["id"] in busy)  # fmt: skip
         except TaskctlError as exc:
             bad[row["id"]] = str(exc)
@@ -220,7 +186,7 @@ def plan_due(now: datetime, config: SchedulerConfig) -> PlanOutcome:
     return out
 
 
-def _note_wake(out: PlanOutcome, row: dict[str, Any], plan: TaskPlan, lookahead: timedelta) -> None:
+def _note_wake(out: PlanOutcome, row: TaskRow, plan: TaskPlan, lookahead: timedelta) -> None:
     nxt = plan.next_run_at
     if nxt is None:
         return
@@ -232,10 +198,6 @@ def _note_wake(out: PlanOutcome, row: dict[str, Any], plan: TaskPlan, lookahead:
 def advance(items: Sequence[_Advance]) -> list[int]:
     """Move next_run_at / occurrences / pending_job_id forward where the task is unchanged since
     it was read; returns the ids of tasks that changed meanwhile (their update did not take)."""
-    from django.db import connection
-
-    from scheduler_core.models import Task
-
     conflicts: list[int] = []
     values = connection.vendor in ("postgresql", "sqlite")
     # A VALUES list holds a whole pass (6 parameters a task, 30,000 at most: under SQLite's 32,766
@@ -254,10 +216,6 @@ def advance(items: Sequence[_Advance]) -> list[int]:
 
 def _update_from_values(chunk: Sequence[_Advance]) -> int:
     """One `UPDATE ... FROM (VALUES ...)` statement (PostgreSQL; SQLite >= 3.33)."""
-    from django.db import connection
-
-    from scheduler_core.models import Task
-
     ops, q = connection.ops, connection.ops.quote_name
     pg = connection.vendor == "postgresql"
     row = (
@@ -284,10 +242,6 @@ def _update_from_values(chunk: Sequence[_Advance]) -> int:
 
 def _update_with_case(chunk: Sequence[_Advance]) -> int:
     """The portable form (other databases): CASE expressions, one statement."""
-    from django.db.models import Case, CharField, DateTimeField, F, IntegerField, Value, When
-
-    from scheduler_core.models import Task
-
     dt, it, ch = DateTimeField(), IntegerField(), CharField()
     was = Case(*[When(pk=a.pk, then=Value(a.was, output_field=dt)) for a in chunk], output_field=dt)
     spec = Case(*[When(pk=a.pk, then=Value(a.spec_hash, output_field=ch)) for a in chunk], output_field=ch)
@@ -303,9 +257,6 @@ def _update_with_case(chunk: Sequence[_Advance]) -> int:
 
 def take_back(task_ids: Iterable[int], planned: dict[int, tuple[str, list[str]]]) -> None:
     """Tasks edited while this pass planned them: drop what it planned, and re-plan them."""
-    from scheduler_core.scheduler.pending import unschedule
-    from scheduler_core.tasks.replan import tasks_changed
-
     by_queue: dict[str, list[str]] = defaultdict(list)
     ids = list(task_ids)
     for tid in ids:
@@ -315,7 +266,7 @@ def take_back(task_ids: Iterable[int], planned: dict[int, tuple[str, list[str]]]
     for queue, jobs in by_queue.items():
         unschedule(get_queue(queue), jobs)
     log.info("%d task(s) changed while being planned; re-planning them", len(ids))
-    tasks_changed(ids)
+    replan.tasks_changed(ids)
 
 
 def queues_of(names: Iterable[str]) -> list[Queue]:

@@ -14,10 +14,14 @@ import importlib
 import logging
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
+from scheduler_core.callables import resolve
 from scheduler_core.conf import SchedulerConfig
 from scheduler_core.errors import TaskctlError
+from scheduler_core.models import Task
+from scheduler_core.tasks.row import TaskRow
+from scheduler_core.tasks.schedules import validate_cron, zone
 
 log = logging.getLogger("taskctl.scheduler")
 
@@ -27,8 +31,6 @@ CALLABLE_FIELDS = ("callable", "on_success", "on_failure", "on_stopped")
 
 @lru_cache(maxsize=4096)
 def _cron_problem(expr: str, tz_name: str) -> str | None:
-    from scheduler_core.tasks.schedules import validate_cron, zone
-
     try:
         validate_cron(expr)
         zone(tz_name)
@@ -37,12 +39,11 @@ def _cron_problem(expr: str, tz_name: str) -> str | None:
     return None
 
 
-def row_problem(row: dict[str, Any], config: SchedulerConfig, tz_name: str) -> str | None:
-    """Why this due row (as read with planner.FIELDS) cannot be planned, or None."""
-    from scheduler_core.callables import resolve
-
+def row_problem(row: TaskRow, config: SchedulerConfig, tz_name: str) -> str | None:
+    """Why this due row (a TaskRow) cannot be planned, or None."""
+    fields = cast("dict[str, Any]", row)
     for f in CALLABLE_FIELDS:
-        path = row[f]
+        path = fields[f]
         if f != "callable" and not path:
             continue
         try:
@@ -62,7 +63,7 @@ def row_problem(row: dict[str, Any], config: SchedulerConfig, tz_name: str) -> s
     return None
 
 
-def rechecking(rows: Iterable[dict[str, Any]]) -> None:
+def rechecking(rows: Iterable[TaskRow]) -> None:
     """Before rows quarantined earlier are checked again: let a module deployed since then be
     found (the import system caches directory listings)."""
     if any(r.get("invalid_reason") for r in rows):
@@ -72,8 +73,6 @@ def rechecking(rows: Iterable[dict[str, Any]]) -> None:
 def record(bad: dict[int, str], healed: Iterable[int], was: dict[int, str]) -> None:
     """Write the quarantine changes of one pass: `bad` {id: reason}, `healed` ids now valid;
     `was` is each row's invalid_reason as read. Unchanged reasons cost no write and no log line."""
-    from scheduler_core.models import Task
-
     for pk, reason in bad.items():
         if was.get(pk) == reason:
             continue

@@ -1,6 +1,6 @@
 """The database is the source of truth: a broker that lost its data is refilled from the DB.
 
-Each broker carries a marker key, `<prefix>:scheduler:epoch`, set once the scheduler has planned
+Each broker carries a marker key, `<prefix>:{<prefix>}:scheduler:epoch`, set once the scheduler has planned
 into it. A missing marker means the broker is new, was flushed, or failed over to an empty
 replica: every enabled task's pending occurrences (those planned, i.e. before `next_run_at`, or
 all remaining ones when it is empty; and not yet run, i.e. after `last_run_at`) are enqueued again
@@ -15,13 +15,19 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import cast
 
+from django.db.models import Q
+
+from scheduler_core.broker.keys import GlobalKeys
 from scheduler_core.conf import SchedulerConfig
 from scheduler_core.errors import TaskctlError
+from scheduler_core.models import Task
 from scheduler_core.queues.queue import JobCall, get_queue
-from scheduler_core.scheduler.occurrences import first_after, iter_after
-from scheduler_core.scheduler.planner import FIELDS, default_tz, enqueue_grouped, grace, job_call, take_back
+from scheduler_core.scheduler.planner import enqueue_grouped, job_call, take_back
+from scheduler_core.tasks import replan
+from scheduler_core.tasks.horizon import grace
+from scheduler_core.tasks.row import FIELDS, TaskRow, first_after, iter_after, task_zone
 
 log = logging.getLogger("taskctl.scheduler")
 
@@ -30,8 +36,6 @@ MAX_PENDING = 1000  # occurrences re-enqueued per task at most
 
 
 def marker_key(config: SchedulerConfig) -> str:
-    from scheduler_core.broker.keys import GlobalKeys
-
     return GlobalKeys(config.key_prefix).scheduler_epoch
 
 
@@ -56,9 +60,7 @@ def mark(config: SchedulerConfig, url: str, now: datetime) -> None:
     get_queue(names[0]).connection.set(marker_key(config), repr(now.timestamp()))
 
 
-def pending_jobs(
-    row: dict[str, Any], now: datetime, g: timedelta, tz_name: str
-) -> list[tuple[datetime, datetime]]:
+def pending_jobs(row: TaskRow, now: datetime, g: timedelta, tz_name: str) -> list[tuple[datetime, datetime]]:
     """(occurrence, due) of the occurrences of `row` planned but not yet run, misfire applied."""
     nxt: datetime | None = row["next_run_at"]  # None: every remaining occurrence was planned
     last: datetime | None = row["last_run_at"]
@@ -78,29 +80,25 @@ def pending_jobs(
 
 def recover(queue_names: list[str], now: datetime, config: SchedulerConfig) -> int:
     """Refill the broker holding `queue_names` from the DB; returns the jobs handed over."""
-    from scheduler_core.models import Task
-    from scheduler_core.tasks.replan import tasks_changed
-
-    g, tz = grace(config), default_tz()
+    g = grace(config)
     fresh = list(
         Task.objects.filter(
             enabled=True, next_run_at__isnull=True, occurrences=0, queue__in=queue_names
         ).values_list("pk", flat=True)
     )
     if fresh:
-        tasks_changed(fresh, now=now)
-    from django.db.models import Q
+        replan.tasks_changed(fresh, now=now)
 
     planned = Q(next_run_at__isnull=False) | Q(occurrences__gt=0)
     qs = Task.objects.filter(planned, enabled=True, queue__in=queue_names).order_by("pk")
     total = 0
-    rows: list[dict[str, Any]] = []
+    rows: list[TaskRow] = []
     for row in qs.values(*FIELDS).iterator(chunk_size=CHUNK):
-        rows.append(row)
+        rows.append(cast("TaskRow", row))
         if len(rows) >= CHUNK:
-            total += _refill(rows, now, g, tz)
+            total += _refill(rows, now, g)
             rows = []
-    total += _refill(rows, now, g, tz)
+    total += _refill(rows, now, g)
     level = logging.WARNING if total else logging.INFO
     log.log(
         level, "broker had no scheduler marker (new, flushed or failed over): %d job(s) re-planned", total
@@ -108,9 +106,7 @@ def recover(queue_names: list[str], now: datetime, config: SchedulerConfig) -> i
     return total
 
 
-def _refill(rows: list[dict[str, Any]], now: datetime, g: timedelta, tz: str) -> int:
-    from scheduler_core.models import Task
-
+def _refill(rows: list[TaskRow], now: datetime, g: timedelta) -> int:
     if not rows:
         return 0
     calls: dict[str, list[JobCall]] = defaultdict(list)
@@ -118,7 +114,9 @@ def _refill(rows: list[dict[str, Any]], now: datetime, g: timedelta, tz: str) ->
     for row in rows:
         try:
             get_queue(row["queue"])
-            batch = [job_call(row, occ, due) for occ, due in pending_jobs(row, now, g, row["timezone"] or tz)]
+            batch = [
+                job_call(row, occ, due) for occ, due in pending_jobs(row, now, g, task_zone(row["timezone"]))
+            ]
         except TaskctlError as exc:
             log.warning("task %s: not re-planned: %s", row["id"], exc)
             continue

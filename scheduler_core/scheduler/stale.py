@@ -14,10 +14,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from scheduler_core.jobs.record import loads
-from scheduler_core.scheduler.pending import task_of, unschedule
+from scheduler_core.models import Task
+from scheduler_core.tasks import replan
+from scheduler_core.tasks.pending import task_of, unschedule
+from scheduler_core.tasks.row import FIELDS, TaskRow, first_after, task_zone
 
 if TYPE_CHECKING:
     from scheduler_core.queues.queue import Queue
@@ -29,15 +32,12 @@ _EPSILON = timedelta(milliseconds=1)
 _SAME = ("callable", "on_success", "on_failure", "on_stopped")
 
 
-def _wants(
-    row: dict[str, Any] | None, queue: str, spec: dict[str, Any], occurrence: datetime, tz: str
-) -> bool:
-    """Whether the task (`row`, read with planner.FIELDS + enabled) still wants this job."""
-    from scheduler_core.scheduler.occurrences import first_after
-
+def _wants(row: TaskRow | None, queue: str, spec: dict[str, Any], occurrence: datetime) -> bool:
+    """Whether the task (`row`, a TaskRow) still wants this job."""
     if row is None or not row["enabled"] or row["queue"] != queue:
         return False
-    if any((row[f] or "") != (spec.get(f) or "") for f in _SAME):
+    fields = cast("dict[str, Any]", row)
+    if any((fields[f] or "") != (spec.get(f) or "") for f in _SAME):
         return False
     if list(row["args"] or []) != list(spec.get("args") or []) or dict(row["kwargs"] or {}) != dict(
         spec.get("kwargs") or {}
@@ -47,7 +47,7 @@ def _wants(
         return False
     try:
         # (within a millisecond: the record keeps the occurrence as float epoch seconds)
-        nxt = first_after(row, occurrence - _EPSILON, row["timezone"] or tz)
+        nxt = first_after(row, occurrence - _EPSILON, task_zone(row["timezone"]))
     except Exception:  # a schedule that no longer parses: the quarantine reports it
         return False
     return nxt is not None and abs(nxt - occurrence) < _EPSILON
@@ -55,10 +55,6 @@ def _wants(
 
 def drop_stale(queues: Sequence[Queue], now: float) -> int:
     """Take back the due task jobs no task wants any more; returns how many were dropped."""
-    from scheduler_core.models import Task
-    from scheduler_core.scheduler.planner import FIELDS, default_tz
-    from scheduler_core.tasks.replan import tasks_changed
-
     due: list[tuple[Queue, list[str]]] = []
     for q in queues:
         ids = [str(i) for i in q.connection.zrangebyscore(q.keys.scheduled, "-inf", repr(now), 0, LIMIT)]
@@ -68,8 +64,8 @@ def drop_stale(queues: Sequence[Queue], now: float) -> int:
     if not due:
         return 0
     task_ids = {t for _, ids in due for i in ids if (t := task_of(i)) is not None}
-    rows = {r["id"]: r for r in Task.objects.filter(pk__in=task_ids).values(*FIELDS, "enabled")}
-    tz, dropped, changed = default_tz(), 0, set()
+    rows = {r["id"]: r for r in Task.objects.filter(pk__in=task_ids).values(*FIELDS)}
+    dropped, changed = 0, set()
     for q, ids in due:
         pipe = q.connection.pipeline(transaction=False)
         for i in ids:
@@ -85,7 +81,7 @@ def drop_stale(queues: Sequence[Queue], now: float) -> int:
             tid = task_of(job_id)
             row = rows.get(tid) if tid is not None else None
             occurrence = datetime.fromtimestamp(spec["occurrence"], UTC)
-            if not _wants(row, q.name, spec, occurrence, tz):
+            if not _wants(row, q.name, spec, occurrence):
                 stale.append(job_id)
                 if row is not None and row["enabled"]:
                     changed.add(row["id"])
@@ -94,5 +90,5 @@ def drop_stale(queues: Sequence[Queue], now: float) -> int:
     if dropped:
         log.info("%d due job(s) of disabled, deleted or changed tasks dropped before promotion", dropped)
     if changed:
-        tasks_changed(changed)
+        replan.tasks_changed(changed)
     return dropped

@@ -1,7 +1,7 @@
 """Operator actions on one task by name: enable, disable, delete.
 
 Each is one DB transaction; the broker hears of it only after the commit, through Task's
-signals and `planning.tasks_changed` (so a rolled-back change never reaches the broker).
+signals and `replan.tasks_changed` (so a rolled-back change never reaches the broker).
 """
 
 from __future__ import annotations

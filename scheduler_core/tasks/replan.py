@@ -24,6 +24,22 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+import redis
+from django.db import connections, router, transaction
+from django.db.models.signals import post_delete, post_init, post_save
+from django.utils import timezone
+
+from scheduler_core.broker.channels import publish
+from scheduler_core.broker.connection import get_client
+from scheduler_core.broker.keys import GlobalKeys
+from scheduler_core.conf import get_config
+from scheduler_core.errors import TaskctlError
+from scheduler_core.models import STATUS_FIELDS, Task
+from scheduler_core.queues.queue import all_queues
+from scheduler_core.tasks.horizon import grace, planned_reach
+from scheduler_core.tasks.pending import scheduled_jobs_of, unschedule
+from scheduler_core.tasks.row import FIELDS, initial_next_run, task_zone
+
 log = logging.getLogger("taskctl.scheduler")
 
 _MEMORY = 10_000  # tasks remembered as handled, per process
@@ -47,8 +63,6 @@ def tasks_changed(
 
     Call it after the DB commit. Broker trouble is logged, not raised: the commit stands, and the
     scheduler's next pass works from the database."""
-    from scheduler_core.errors import TaskctlError
-
     ids = {int(i) for i in task_ids}
     gone = {int(d[0]) for d in deleted}
     if not ids and not gone:
@@ -58,8 +72,6 @@ def tasks_changed(
     except TaskctlError as exc:
         log.warning("tasks changed, but their pending jobs could not be updated: %s", exc)
     except Exception as exc:  # a broker outage must not undo or fail a committed edit
-        import redis
-
         if not isinstance(exc, redis.RedisError):
             raise
         log.warning("tasks changed, but the broker is unreachable: %s", exc)
@@ -67,16 +79,9 @@ def tasks_changed(
 
 def reconcile(ids: set[int], gone: set[int], *, now: datetime | None = None) -> int:
     """Do the work of tasks_changed; returns how many tasks were handled."""
-    from django.utils import timezone
-
-    from scheduler_core.conf import get_config
-    from scheduler_core.models import Task
-    from scheduler_core.scheduler.occurrences import initial_next_run
-    from scheduler_core.scheduler.planner import FIELDS, default_tz, grace, planned_reach
-
     config = get_config()
     t = now or timezone.now()
-    rows = {r["id"]: r for r in Task.objects.filter(pk__in=ids).values(*FIELDS, "enabled")}
+    rows = {r["id"]: r for r in Task.objects.filter(pk__in=ids).values(*FIELDS)}
     gone |= ids - set(rows)
     changed = {pk: r for pk, r in rows.items() if _handled.get(pk) != _marker(r)}
     if not changed and not gone:
@@ -84,13 +89,13 @@ def reconcile(ids: set[int], gone: set[int], *, now: datetime | None = None) -> 
     # The planner never plans past `lookahead` from its clock, and it records how far it went.
     reach = (t + timedelta(seconds=config.lookahead) + grace(config)).timestamp()
     _take_back_scheduled(set(changed) | gone, max(reach, planned_reach(config) or 0.0))
-    g, tz = grace(config), default_tz()
+    g = grace(config)
     updates: dict[int, datetime | None] = {}
     for pk, row in changed.items():
         nxt = None
         if row["enabled"]:
             try:
-                nxt = initial_next_run(row, t, g, row["timezone"] or tz)
+                nxt = initial_next_run(row, t, g, task_zone(row["timezone"]))
             except Exception as exc:  # a spec the schedule functions refuse: nothing to plan
                 log.warning("task %s: no next run: %s", pk, exc)
         updates[pk] = nxt
@@ -109,9 +114,6 @@ def _marker(row: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _take_back_scheduled(task_ids: set[int], max_due: float) -> None:
-    from scheduler_core.queues.queue import all_queues
-    from scheduler_core.scheduler.pending import scheduled_jobs_of, unschedule
-
     for q in all_queues():
         found = scheduled_jobs_of(q, task_ids, max_due)
         unschedule(q, [j for jobs in found.values() for j in jobs])
@@ -123,10 +125,6 @@ def _restart(rows: dict[int, dict[str, Any]], updates: dict[int, datetime | None
     One statement whatever the number of tasks: on PostgreSQL an UPDATE joined to unnest() of
     three arrays (one round trip); elsewhere one parameterised UPDATE run for every row
     (executemany, in one transaction: SQLite runs it in-process, no round trip per row)."""
-    from django.db import connections, router, transaction
-
-    from scheduler_core.models import Task
-
     if not updates:
         return
     conn = connections[router.db_for_write(Task)]
@@ -153,14 +151,10 @@ def _restart(rows: dict[int, dict[str, Any]], updates: dict[int, datetime | None
 
 def wake(config: Any = None) -> None:
     """Tell a running scheduler to plan now (pub/sub; nobody listening is fine)."""
-    from scheduler_core.broker.connection import get_client
-    from scheduler_core.broker.keys import GlobalKeys
-    from scheduler_core.conf import get_config
 
     config = config or get_config()
-    get_client(config.broker_url, config.connect_timeout).publish(
-        GlobalKeys(config.key_prefix).scheduler_wake, "1"
-    )
+    client = get_client(config.broker_url, config.connect_timeout)
+    publish(client, GlobalKeys(config.key_prefix).scheduler_wake, "1")
 
 
 # ----- ORM signals: saves and deletes outside the admin / apply also take effect -----
@@ -172,7 +166,6 @@ def _loaded(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def _saved(sender: Any, instance: Any, created: bool, update_fields: Any = None, raw: bool = False,
            **kwargs: Any) -> None:  # fmt: skip
-    from scheduler_core.models import STATUS_FIELDS
 
     if raw or (update_fields and set(update_fields) <= {*STATUS_FIELDS, "updated_at"}):
         return  # bookkeeping only: nothing to re-plan
@@ -188,17 +181,11 @@ def _deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def _after_commit(ids: list[int], gone: Any, using: str | None) -> None:
-    from django.db import transaction
-
     transaction.on_commit(lambda: tasks_changed(ids, deleted=gone), using=using)
 
 
 def connect_signals() -> None:
     """Called once from the app's ready()."""
-    from django.db.models.signals import post_delete, post_init, post_save
-
-    from scheduler_core.models import Task
-
     post_init.connect(_loaded, sender=Task, dispatch_uid="taskctl-task-loaded")
     post_save.connect(_saved, sender=Task, dispatch_uid="taskctl-task-saved")
     post_delete.connect(_deleted, sender=Task, dispatch_uid="taskctl-task-deleted")

@@ -17,19 +17,23 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import DatabaseError, close_old_connections
+from django.db.models import Case, CharField, DateTimeField, F, Q, Value, When
+
+from scheduler_core.broker.connection import get_client
+from scheduler_core.broker.keys import GlobalKeys
+from scheduler_core.conf import get_config
 from scheduler_core.jobs.record import dumps, loads
+from scheduler_core.models import Task
 
 log = logging.getLogger("taskctl.worker")
+
 _SUCCESS = frozenset({"finished"})
 _PAGE = 200  # deferred runs applied per round trip
 
 
 def record_run(task_id: int, occurrence: datetime | None, status: str, ended_at: datetime) -> None:
     """Record that the job of `task_id` for `occurrence` ended with `status` (finished, failed, stopped)."""
-    from django.db.models import Case, CharField, DateTimeField, F, Q, Value, When
-
-    from scheduler_core.models import Task
-
     when = occurrence or ended_at
     newer = Q(last_run_at__isnull=True) | Q(last_run_at__lte=when)
     ok = status in _SUCCESS
@@ -45,10 +49,6 @@ def record_run(task_id: int, occurrence: datetime | None, status: str, ended_at:
 
 
 def _pending_key() -> tuple[Any, str]:
-    from scheduler_core.broker.connection import get_client
-    from scheduler_core.broker.keys import GlobalKeys
-    from scheduler_core.conf import get_config
-
     cfg = get_config()
     return get_client(cfg.broker_url, cfg.connect_timeout), GlobalKeys(cfg.key_prefix).pending_runs
 
@@ -58,8 +58,6 @@ def record_or_defer(
 ) -> bool:
     """`record_run`, or (the database failing) keep the run on the broker for the scheduler to
     apply later. True when recorded now; raises only when neither store took it."""
-    from django.db import DatabaseError, close_old_connections
-
     try:
         close_old_connections()
         record_run(task_id, occurrence, status, ended_at)
@@ -80,8 +78,6 @@ def record_or_defer(
 def apply_deferred(limit: int = 10_000) -> int:
     """Record the runs kept during a database outage, oldest first; returns how many. Stops at
     the first database error (the rest stay kept for the next pass)."""
-    from scheduler_core.models import Task
-
     client, key = _pending_key()
     applied = 0
     while applied < limit:

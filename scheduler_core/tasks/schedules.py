@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from itertools import islice
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadDateError, croniter
@@ -157,6 +158,63 @@ def repeatable_index_after(anchor: datetime, interval: int, after: datetime) -> 
     return (after - anchor) // timedelta(seconds=interval) + 1
 
 
+def occurrences_after(
+    kind: str,
+    *,
+    after: datetime,
+    cron: str | None = None,
+    tz_name: str = "UTC",
+    at: datetime | None = None,
+    interval: int | None = None,
+    repeat: int | None = None,
+) -> Iterator[datetime]:
+    """The one schedule dispatcher: the occurrences strictly after `after` of a task of type `kind`
+    (once / repeatable / cron), lazily, in UTC. An incomplete schedule (a repeatable without
+    interval or anchor, a cron without expression) has none; `next_occurrences` refuses it."""
+    kind = kind.lower()
+    after = _aware_utc(after, "after")
+    if kind == "cron":
+        cur: datetime | None = after
+        while cron and cur is not None:
+            cur = cron_next(cron, tz_name, cur)
+            if cur is not None:
+                yield cur
+    elif kind == "repeatable":
+        if at is None or not interval:
+            return
+        i = repeatable_index_after(at, interval, after)
+        while repeat is None or i < repeat:
+            yield repeatable_at(at, interval, i)
+            i += 1
+    elif kind == "once" and at is not None and at > after:
+        yield _aware_utc(at, "at")
+
+
+@lru_cache(maxsize=8192)
+def cron_next(expr: str, tz_name: str, after: datetime) -> datetime | None:
+    """The first occurrence of cron `expr` in `tz_name` strictly after `after` (None: never).
+
+    Same answer as cron_occurrences, faster: that one starts its wall-clock walk three hours early
+    so that DST gaps and folds behind `after` are seen; when the zone's UTC offset did not change
+    in those three hours there is nothing to see, and the walk starts at `after`.
+    Cached: tasks that share a cron and a next run (every "0 3 * * *" task) share the work."""
+    tz = zone(tz_name)
+    last = after.astimezone(UTC)
+    if (last - _MAX_GAP).astimezone(tz).utcoffset() != last.astimezone(tz).utcoffset():
+        return next(cron_occurrences(expr, tz_name, last), None)
+    validate_cron(expr)
+    prepared, ors = prepare_cron(expr)
+    it = croniter(prepared, last.astimezone(tz).replace(tzinfo=None), day_or=ors)
+    while True:
+        try:
+            wall = it.get_next(datetime)
+        except CroniterBadDateError:
+            return None
+        instant = wall_to_instant(wall, tz)
+        if instant > last:
+            return instant
+
+
 def next_occurrences(
     kind: str,
     *,
@@ -168,34 +226,27 @@ def next_occurrences(
     interval: int | None = None,
     repeat: int | None = None,
 ) -> list[datetime]:
-    """Up to `count` occurrences strictly after `after` for a task of type `kind` (once/repeatable/cron).
+    """Up to `count` occurrences strictly after `after` for a task of type `kind` (once/repeatable/cron),
+    refusing (InvalidInput) a schedule that is incomplete or of an unknown type.
 
     REPEATABLE: runs at `at + i*interval` for i in [0, repeat) (forever when repeat is None).
     """
     kind = kind.lower()
-    after = _aware_utc(after, "after")
-    if count <= 0:
-        return []
-    if kind == "once":
-        return [_aware_utc(at, "at")] if at is not None and at > after else []
     if kind == "repeatable":
         if interval is None or interval <= 0 or at is None:
             raise InvalidInput("a repeatable schedule needs interval > 0 and an anchor time")
         if repeat is not None and repeat < 0:
             raise InvalidInput("repeat must be >= 1 (omit it to repeat forever)")
-        first = repeatable_index_after(at, interval, after)
-        last = first + count if repeat is None else min(first + count, repeat)
-        return [repeatable_at(at, interval, i) for i in range(first, last)]
-    if kind == "cron":
+    elif kind == "cron":
         if not cron:
             raise InvalidInput("a cron schedule needs a cron expression")
-        out: list[datetime] = []
-        for instant in cron_occurrences(cron, tz_name, after):
-            out.append(instant)
-            if len(out) >= count:
-                break
-        return out
-    raise InvalidInput(f"unknown task type {kind!r} (once, repeatable, cron)")
+    elif kind != "once":
+        raise InvalidInput(f"unknown task type {kind!r} (once, repeatable, cron)")
+    if count <= 0:
+        return []
+    occurrences = occurrences_after(kind, after=after, cron=cron, tz_name=tz_name, at=at, interval=interval,
+                                    repeat=repeat)  # fmt: skip
+    return list(islice(occurrences, count))
 
 
 # --- human-readable descriptions (admin, `taskctl tasks list`) ---

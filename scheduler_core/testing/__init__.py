@@ -17,20 +17,24 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import Any
 
+import redis
+from django.conf import settings
 from django.test.utils import TestContextDecorator, override_settings
 
-from scheduler_core.errors import UsageError, broker_error
+from scheduler_core.broker.connection import existing_client
+from scheduler_core.broker.translate import broker_error
+from scheduler_core.conf import SchedulerConfig, get_config
+from scheduler_core.errors import UsageError
 from scheduler_core.jobs import failure
-from scheduler_core.jobs.record import JobStatus
+from scheduler_core.jobs.record import Job, JobStatus
+from scheduler_core.queues import lifecycle
+from scheduler_core.queues.lifecycle import Outcome
+from scheduler_core.queues.queue import Queue, all_queues, get_queue
 from scheduler_core.worker import running, timeouts
 from scheduler_core.worker.running import AfterWork
-
-if TYPE_CHECKING:
-    from scheduler_core.conf import SchedulerConfig
-    from scheduler_core.jobs.record import Job
-    from scheduler_core.queues.queue import Queue
 
 __all__ = ["drain", "drop_keys", "isolated_broker"]
 
@@ -46,8 +50,6 @@ def drain(*queues: str | Queue, max_jobs: int = 10_000) -> int:
     meta recorded in the broker, the task's bookkeeping) but on the caller's database
     connection: in a TestCase they see the test's uncommitted rows. Jobs scheduled in the future
     stay. `max_jobs` stops a job that keeps enqueueing itself (UsageError)."""
-    from scheduler_core.queues.queue import all_queues, get_queue
-
     qs = [get_queue(q) if isinstance(q, str) else q for q in queues] or all_queues()
     worker = f"drain-{socket.gethostname()}-{os.getpid()}"
     runs = 0
@@ -69,8 +71,6 @@ def drain(*queues: str | Queue, max_jobs: int = 10_000) -> int:
 
 
 def _drain_one(queue: Queue, worker: str, timeouts_on: bool, budget: int) -> int:
-    from scheduler_core.queues import lifecycle
-
     queue.promote_due()
     runs = 0
     while True:
@@ -87,11 +87,6 @@ def _drain_one(queue: Queue, worker: str, timeouts_on: bool, budget: int) -> int
 
 
 def _run(queue: Queue, job: Job, worker: str, timeouts_on: bool) -> None:
-    from datetime import UTC, datetime
-
-    from scheduler_core.queues import lifecycle
-    from scheduler_core.queues.lifecycle import Outcome
-
     ran = running.run(queue.callables, job, queue.config.max_result_bytes, timeouts_on=timeouts_on)
     if not ran.ok and ran.exc is not None and failure.retry_in(job, ran.exc) is not None:
         lifecycle.retry_later(queue, job, 0.0, ran.fields)  # due now: the next round runs it
@@ -121,8 +116,6 @@ class isolated_broker(TestContextDecorator):
         self._override: override_settings | None = None
 
     def enable(self) -> str:
-        from django.conf import settings
-
         conf: dict[str, Any] = dict(getattr(settings, "SCHEDULER", {}))
         base = str(conf.get("KEY_PREFIX", "taskctl"))
         prefix = self.prefix or f"{base}-test-{uuid.uuid4().hex[:12]}"
@@ -132,8 +125,6 @@ class isolated_broker(TestContextDecorator):
         return prefix
 
     def disable(self) -> None:
-        from scheduler_core.conf import get_config
-
         assert self._override is not None
         try:
             drop_keys(get_config())
@@ -145,10 +136,6 @@ class isolated_broker(TestContextDecorator):
 def drop_keys(config: SchedulerConfig) -> int:
     """Delete every key under `config.key_prefix` on the brokers of its queues that this process
     has a client for; returns how many. Broker errors are ignored (tests clean up best-effort)."""
-    import redis
-
-    from scheduler_core.broker.connection import existing_client
-
     urls = {q.broker_url for q in config.queues.values()} | {config.broker_url}
     n = 0
     for url in sorted(urls):

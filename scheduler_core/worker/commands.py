@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from scheduler_core.broker.channels import Subscription
+from scheduler_core.broker.connection import connect, outage_errors
 from scheduler_core.jobs.record import dumps, loads
 
 log = logging.getLogger("taskctl.worker")
@@ -61,32 +63,30 @@ class Listener(threading.Thread):
         self._stopping = True
 
     def run(self) -> None:
-        import redis
-
-        from scheduler_core.broker.connection import connect
 
         failures = 0
         while not self._stopping:
             try:
-                client = connect(self.url, self.connect_timeout)  # its own pool: never shared across fork
-                pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-                pubsub.subscribe(self.channel)
+                # its own client and pool (never shared across fork); a new one after a failure,
+                # so that Sentinel and Cluster are asked afresh where the master is
+                client = connect(self.url, self.connect_timeout)
+                sub = Subscription(client, self.channel)
                 if failures:
                     log.info("commands channel: reconnected")
                 failures = 0
                 self.ready.set()
                 while not self._stopping:
-                    message = pubsub.get_message(timeout=1.0)
-                    if message is None or message.get("type") != "message":
+                    data = sub.get(timeout=1.0)
+                    if data is None:
                         continue
-                    msg = decode(message["data"])
+                    msg = decode(data)
                     if msg is None:
                         log.warning("commands channel: ignored a malformed message")
                     elif msg["worker"] == self.worker:
                         self.deliver(msg)
-                pubsub.close()
+                sub.close()
                 client.close()
-            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            except (*outage_errors(), OSError) as exc:  # type: ignore[misc]
                 if failures == 0:
                     log.error("commands channel: broker unreachable: %s (retrying)", exc)
                 failures += 1

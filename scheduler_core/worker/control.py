@@ -60,9 +60,10 @@ def _require_live(name: str) -> None:
 
 
 def _send(command: str, name: str, job_id: str | None = None) -> None:
+    from scheduler_core.broker.channels import publish
     from scheduler_core.worker.commands import encode
 
-    _client().publish(GlobalKeys(get_config().key_prefix).commands, encode(command, name, job_id))
+    publish(_client(), GlobalKeys(get_config().key_prefix).commands, encode(command, name, job_id))
 
 
 def stop_worker(name: str, now: bool = False) -> None:

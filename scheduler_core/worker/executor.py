@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import multiprocessing
 import os
 import random
 import signal
@@ -32,7 +33,7 @@ from scheduler_core.queues.lifecycle import Outcome
 from scheduler_core.queues.queue import Queue
 from scheduler_core.worker import logs, outage, running, timeouts
 from scheduler_core.worker.clock import SYSTEM, Clock
-from scheduler_core.worker.link import Link
+from scheduler_core.worker.link import Link, link_for
 from scheduler_core.worker.running import AfterWork, Callables
 from scheduler_core.worker.slots import RUN, STOP, SUSPEND, Slots
 
@@ -50,8 +51,6 @@ class Budget:
     """The --max-jobs budget shared by the execution processes (a process-shared counter)."""
 
     def __init__(self, total: int) -> None:
-        import multiprocessing
-
         self.value = multiprocessing.get_context("fork").Value("q", total)
 
     def take(self) -> bool:
@@ -182,7 +181,7 @@ class Executor:
         client = queue.connection
         link = self.links.get(id(client))
         if link is None:
-            link = self.links[id(client)] = Link(client)
+            link = self.links[id(client)] = link_for(client)
         return link
 
     def _promote(self) -> int:

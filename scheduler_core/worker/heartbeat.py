@@ -11,12 +11,14 @@ import logging
 import os
 import socket
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from scheduler_core.broker.keys import GlobalKeys
 from scheduler_core.errors import Conflict, is_out_of_memory, out_of_memory
-from scheduler_core.jobs.record import dumps
+from scheduler_core.jobs.record import dumps, loads
 from scheduler_core.queues import lifecycle
+from scheduler_core.worker.pidfile import alive
 
 if TYPE_CHECKING:
     import redis
@@ -52,6 +54,7 @@ class Heartbeat:
         self.client = client
         self.keys = GlobalKeys(config.key_prefix)
         self.record_ttl = max(int(config.lease_ttl * 2), 60)
+        self.identity: dict[Any, Any] = {}  # the record's fields that beats do not rewrite
         self.server_clock = server_clock  # a live worker: promotions read the broker's clock
 
     def register(self, now: float, concurrency: int) -> None:
@@ -63,13 +66,16 @@ class Heartbeat:
                 raise Conflict(f"a worker named {self.name!r} is already running (choose another --name)")
             log.info("worker %s: its previous process on this host is gone: taking over", self.name,
                      extra={"worker": self.name})  # fmt: skip
+        self.identity = {
+            "name": self.name, "host": socket.gethostname(), "pid": os.getpid(),
+            "queues": dumps([q.name for q in self.queues], "queues"), "started_at": repr(now),
+            "concurrency": concurrency,
+        }  # fmt: skip
         pipe = self.client.pipeline(transaction=True)
         pipe.delete(k.worker(self.name))
         pipe.hset(k.worker(self.name), mapping={
-            "name": self.name, "host": socket.gethostname(), "pid": os.getpid(),
-            "queues": dumps([q.name for q in self.queues], "queues"), "state": "idle", "current_jobs": "[]",
-            "jobs_done": 0, "jobs_failed": 0, "started_at": repr(now), "last_heartbeat": repr(now),
-            "concurrency": concurrency,
+            **self.identity, "state": "idle", "current_jobs": "[]", "jobs_done": 0, "jobs_failed": 0,
+            "last_heartbeat": repr(now),
         })  # fmt: skip
         pipe.expire(k.worker(self.name), self.record_ttl)
         pipe.zadd(k.workers, {self.name: now})
@@ -78,8 +84,6 @@ class Heartbeat:
     def _dead_here(self, record_key: str) -> bool:
         """True when the live-looking record of this name is of a process on this host that is gone
         (a SIGKILLed worker restarted at once): its leases are recovered as any lost worker's."""
-        from scheduler_core.worker.pidfile import alive
-
         host, pid = self.client.hmget(record_key, ["host", "pid"])
         text = str(pid or "")
         if host != socket.gethostname() or not text.isdigit():
@@ -105,15 +109,19 @@ class Heartbeat:
         pipe.zadd(k.workers, {self.name: now})
         pipe.zrangebyscore(k.workers, "-inf", f"({live_since(self.config, now)}")
         try:
-            dead: list[str] = pipe.execute()[-1]
+            added, *_, dead = pipe.execute()
         except Exception as exc:
             if not is_out_of_memory(exc):
                 raise
             # writes refused: keep at least this worker's liveness (the job leases were renewed)
-            from scheduler_core.broker.scripts import scripts_for
+            from scheduler_core.broker.scripts import scripts_for  # noqa: PLC0415  # rare path
 
             scripts_for(self.client).rescore(keys=[k.workers], args=[repr(now), self.name])
             raise out_of_memory() from None
+        if added and self.identity:
+            # the record was gone: taken for dead by another worker while this one could not
+            # reach the broker (e.g. through a failover): write the rest of it again
+            self.client.hset(k.worker(self.name), mapping=self.identity)
         if dead:
             pipe = self.client.pipeline(transaction=False)
             for name in dead:
@@ -145,9 +153,6 @@ class Heartbeat:
 
 def worker_record(h: dict[str, Any], score: float | None) -> dict[str, Any]:
     """A worker hash as `control.list_workers` returns it (times as aware UTC datetimes)."""
-    from datetime import UTC, datetime
-
-    from scheduler_core.jobs.record import loads
 
     def ts(value: Any) -> datetime | None:
         return datetime.fromtimestamp(float(value), UTC) if value not in (None, "") else None

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import logging
 
+from scheduler_core.broker.connection import outage_errors
 from scheduler_core.errors import BrokerUnavailable, is_out_of_memory
 
 
 def is_outage(exc: BaseException) -> bool:
-    """A broker fault worth retrying through: unreachable, timed out, or out of memory."""
-    import redis
+    """A broker fault worth retrying through: unreachable, timed out, out of memory, or on a
+    Redis Cluster a slot being failed over (see broker.connection.outage_errors)."""
 
-    return isinstance(exc, (redis.ConnectionError, redis.TimeoutError, BrokerUnavailable)) or (
-        is_out_of_memory(exc)
-    )
+    return isinstance(exc, (*outage_errors(), BrokerUnavailable)) or is_out_of_memory(exc)
 
 
 def kind(exc: BaseException) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from scheduler_core.callables import resolve
 from scheduler_core.jobs.record import Job, JobStatus, dumps
+from scheduler_core.tasks.runs import record_or_defer, record_run
 from scheduler_core.worker import timeouts
 from scheduler_core.worker.current import running_job
 
@@ -162,8 +163,6 @@ def run_callback(work: AfterWork, callables: Callables, callback_timeout: float)
 def record_task_run(work: AfterWork, *, reconnect: bool = True) -> None:
     """Record the run on the job's task. `reconnect=False` in the caller's process (eager, drain):
     its connection (perhaps inside a test's transaction) is used as it is, and an error shows."""
-    from scheduler_core.tasks.runs import record_or_defer, record_run
-
     job = work.job
     assert job.task_id is not None
     try:  # a database outage defers the bookkeeping to the scheduler (runs.py): nothing is lost

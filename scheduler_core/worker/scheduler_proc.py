@@ -10,26 +10,29 @@ are debug lines, so a scheduler that cannot run does not flood the worker's log.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
 import signal
 import time
 
+from django.db import connections
+
 from scheduler_core.errors import TaskctlError
 from scheduler_core.worker import forking
+from scheduler_core.worker.executor import set_parent_death_signal
 
 log = logging.getLogger("taskctl.worker")
 
 
 def _child() -> int:
-    from scheduler_core.worker.executor import set_parent_death_signal
-
     set_parent_death_signal()
     signal.set_wakeup_fd(-1)
     for sig in (signal.SIGCHLD, signal.SIGUSR1, signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_DFL)
     try:
-        from scheduler_core.scheduler import run_forever
+        # imported here: warm_scheduler() may have found it not importable (one logged line)
+        from scheduler_core.scheduler import run_forever  # noqa: PLC0415
 
         run_forever()  # installs its own SIGTERM / SIGINT handling: a clean stop
         return 0
@@ -45,10 +48,6 @@ def warm_scheduler() -> None:
     """Import, before the fork, what the scheduler would otherwise import on its first pass
     (its modules, the ORM's SQL compiler, the database backend): pages loaded in the supervisor
     are shared with the child, pages loaded in the child are its own."""
-    import importlib
-
-    from django.db import connections
-
     for name in (
         "scheduler_core.scheduler",
         "scheduler_core.scheduler.planner",

@@ -1,4 +1,4 @@
-"""`taskctl tasks validate | diff | apply | export`: declare tasks from YAML manifests (DESIGN §2.4).
+"""`taskctl tasks validate | diff | apply | export`: declare tasks from YAML manifests (docs/manifest.md).
 
 Parsing, validation, the plan and the writes live in scheduler_core.manifest; this module reads
 the flags, prints the plan and the per-set summaries, and maps the outcome to an exit code.

@@ -12,12 +12,12 @@ import pytest
 from django.contrib.auth.models import User
 
 from scheduler_core.jobs.record import JobStatus
+from scheduler_core.models import Task, TaskType
 from scheduler_core.queues.queue import get_queue
 from tests.browser.conftest import PASSWORD, login, shot
-from tests.test_worker_proc import WorkerProc, wait_status, worker
+from tests.processes import WorkerProc, wait_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.process, pytest.mark.django_db(transaction=True)]
-__all__ = ["worker"]  # the fixture
 
 
 def _user(name: str, *, staff: bool = True, superuser: bool = False) -> User:
@@ -143,8 +143,6 @@ def test_non_staff_and_staff_without_permissions_are_refused(page: Any, live_ser
 
 
 def test_task_page_next_fires_run_now_and_quarantine(page: Any, live_server: Any) -> None:
-    from scheduler_core.models import Task, TaskType
-
     _user("ops", superuser=True)
     task = Task.objects.create(name="berlin-nightly", type=TaskType.CRON, callable="tests.jobs.noop",
                                cron="30 2 * * *", timezone="Europe/Berlin")  # fmt: skip

@@ -9,7 +9,12 @@ from typing import Any
 
 import pytest
 
+from scheduler_core.jobs.record import JobStatus
+from scheduler_core.queues.lifecycle import CORRUPT as EXC_TYPE
+from scheduler_core.queues.lifecycle import Outcome, claim, complete
 from scheduler_core.queues.queue import Queue, get_queue
+from tests.cli import cli
+from tests.processes import WorkerProc, assert_clean
 
 CORRUPT: dict[str, Callable[[Any, str], None]] = {
     "spec-not-json": lambda r, k: r.hset(k, mapping={"spec": "{not json", "retries_left": 3}),
@@ -35,9 +40,6 @@ def _plant(q: Queue, name: str) -> str:
 
 @pytest.mark.parametrize("name", sorted(CORRUPT))
 def test_claim_fails_a_corrupt_record_at_once(name: str) -> None:
-    from scheduler_core.queues.lifecycle import CORRUPT as EXC_TYPE
-    from scheduler_core.queues.lifecycle import claim
-
     q = get_queue("default")
     bad = _plant(q, name)
     good = q.enqueue("tests.jobs.noop")
@@ -51,9 +53,6 @@ def test_claim_fails_a_corrupt_record_at_once(name: str) -> None:
 
 
 def test_finish_and_claim_next_skips_a_corrupt_record() -> None:
-    from scheduler_core.jobs.record import JobStatus
-    from scheduler_core.queues.lifecycle import Outcome, claim, complete
-
     q = get_queue("default")
     first = q.enqueue("tests.jobs.noop")
     job = claim(q, "w1")
@@ -67,8 +66,6 @@ def test_finish_and_claim_next_skips_a_corrupt_record() -> None:
 
 @pytest.mark.parametrize("name", ["spec-not-json", "a-string-key", "no-spec"])
 def test_views_and_actions_over_a_corrupt_record(name: str) -> None:
-    from tests.test_cli_queues import cli
-
     q = get_queue("default")
     bad = _plant(q, name)
     listed = cli("jobs", "list", "default", "-o", "json")
@@ -86,8 +83,6 @@ def test_views_and_actions_over_a_corrupt_record(name: str) -> None:
 
 @pytest.mark.process
 def test_a_worker_fails_corrupt_records_and_runs_the_rest(key_prefix: str, tmp_path: Any) -> None:
-    from tests.test_worker_proc import WorkerProc, assert_clean
-
     q = get_queue("default")
     bad = [_plant(q, name) for name in sorted(CORRUPT)]
     good = [q.enqueue("tests.jobs.add", i, 1) for i in range(5)]

@@ -8,23 +8,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from django import forms
 from django.core.exceptions import ValidationError
+
+from scheduler_core.errors import InvalidInput
+from scheduler_core.manifest import ManifestInvalid, load_manifest
+from scheduler_core.models import Task
+from scheduler_core.tasks.actions import set_enabled
 
 pytestmark = pytest.mark.django_db
 
 
 def _task(**fields: Any) -> Any:
-    from scheduler_core.models import Task
-
     base: dict[str, Any] = {"name": "t", "type": "cron", "cron": "0 3 * * *", "callable": "tests.jobs.noop"}
     return Task(**{**base, **fields})
 
 
 def _form_errors(**fields: Any) -> dict[str, list[str]]:
-    from django import forms
-
-    from scheduler_core.models import Task
-
     class TaskForm(forms.ModelForm):  # type: ignore[type-arg]
         class Meta:
             model = Task
@@ -51,8 +51,6 @@ def _form_errors(**fields: Any) -> dict[str, list[str]]:
     ],
 )
 def test_save_refuses_what_the_form_refuses(fields: dict[str, Any]) -> None:
-    from scheduler_core.models import Task
-
     with pytest.raises(ValidationError) as exc:
         _task(**fields).save()
     assert exc.value.message_dict == _form_errors(**fields)
@@ -67,18 +65,12 @@ def _kw(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_save_validate_false_opts_out_and_the_scheduler_quarantines_it() -> None:
-    from scheduler_core.models import Task
-
     task = _task(cron="61 * * * *", next_run_at=datetime(2030, 1, 1, tzinfo=UTC))
     task.save(validate=False)
     assert Task.objects.filter(pk=task.pk).exists()
 
 
 def test_disable_of_a_bad_row_works_and_enable_is_refused() -> None:
-    from scheduler_core.errors import InvalidInput
-    from scheduler_core.models import Task
-    from scheduler_core.tasks.actions import set_enabled
-
     _task(cron="61 * * * *").save(validate=False)
     assert set_enabled("t", False).changed
     with pytest.raises(InvalidInput, match="cron"):
@@ -98,8 +90,6 @@ def test_names_with_format_characters_or_a_leading_dash_are_refused(name: str) -
 
 @pytest.mark.parametrize("name", ["evil\u202egnp", "zero\u200bwidth", "-rf"])
 def test_manifest_refuses_such_names(name: str, tmp_path: Any) -> None:
-    from scheduler_core.manifest import ManifestInvalid, load_manifest
-
     path = tmp_path / "m.yaml"
     task = f'{{name: "{name}", type: cron, cron: "0 3 * * *", callable: tests.jobs.noop}}'
     path.write_text(f"version: 1\nset: s\ntasks:\n  - {task}\n", encoding="utf-8")

@@ -14,7 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_cli_queues import cli
+from scheduler_core.broker.connection import get_client
+from scheduler_core.conf import get_config
+from scheduler_core.models import Task, TaskSet
+from scheduler_core.queues.queue import get_queue
+from tests.cli import cli
 
 pytestmark = pytest.mark.django_db
 
@@ -78,10 +82,6 @@ values = st.one_of(
 
 def _written(prefix: str) -> tuple[Any, ...]:
     """What a command may change: the task tables and the broker keys under the test's prefix."""
-    from scheduler_core.broker.connection import get_client
-    from scheduler_core.conf import get_config
-    from scheduler_core.models import Task, TaskSet
-
     cfg = get_config()
     r = get_client(cfg.broker_url)
     keys = sorted(str(k) for k in r.scan_iter(match=f"{prefix}:*", count=1000) if ":runs:" not in str(k))
@@ -91,9 +91,6 @@ def _written(prefix: str) -> tuple[Any, ...]:
 
 @pytest.fixture
 def seeded(key_prefix: str) -> str:
-    from scheduler_core.models import Task
-    from scheduler_core.queues.queue import get_queue
-
     Task(name="odd-seed", type="repeatable", interval=60, callable="tests.jobs.noop").save()
     q = get_queue("default")
     q.enqueue("tests.jobs.noop")

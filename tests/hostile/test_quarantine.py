@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 
-from tests.test_scheduler_helpers import T0, jobs_in, simulate
+from scheduler_core.conf import reset_config
+from scheduler_core.inspect import task_detail, task_rows
+from scheduler_core.models import Task
+from scheduler_core.scheduler import run_once
+from tests.scheduling import T0, jobs_in, simulate
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +33,6 @@ BAD_ROWS: list[tuple[dict[str, Any], str]] = [  # 10 rows of 5 kinds: (fields, w
 
 @pytest.fixture(autouse=True)
 def _settings(settings: Any, key_prefix: str) -> None:
-    from scheduler_core.conf import reset_config
-
     settings.SCHEDULER = {
         **settings.SCHEDULER,
         "SCHEDULER_INTERVAL": 10**6,
@@ -40,8 +42,6 @@ def _settings(settings: Any, key_prefix: str) -> None:
 
 
 def _rows(healthy: int) -> tuple[list[Any], list[Any]]:
-    from scheduler_core.models import Task
-
     base = {"type": "repeatable", "interval": 5, "at": T0, "next_run_at": T0, "callable": "tests.jobs.noop"}
     good = [Task(name=f"ok-{i}", **base) for i in range(healthy)]
     bad = [Task(name=f"bad-{i}", **{**base, **fields}) for i, (fields, _) in enumerate(BAD_ROWS)]
@@ -53,8 +53,6 @@ def _rows(healthy: int) -> tuple[list[Any], list[Any]]:
 
 
 def test_thousand_tasks_ten_bad_rows_every_healthy_task_on_time(caplog: Any) -> None:
-    from scheduler_core.models import Task
-
     good, bad = _rows(990)
     caplog.set_level(logging.INFO, logger="taskctl.scheduler")
     simulate(T0 - timedelta(seconds=1), T0 + timedelta(seconds=20))
@@ -76,9 +74,6 @@ def test_thousand_tasks_ten_bad_rows_every_healthy_task_on_time(caplog: Any) -> 
 
 
 def test_a_quarantined_row_comes_back_when_fixed() -> None:
-    from scheduler_core.models import Task
-    from scheduler_core.scheduler import run_once
-
     _, bad = _rows(1)
     run_once(now=T0 - timedelta(seconds=1))
     row = next(t for t in bad if t.callable == "tests.jobs.no_such_function")
@@ -90,9 +85,6 @@ def test_a_quarantined_row_comes_back_when_fixed() -> None:
 
 
 def test_tasks_show_and_list_give_the_reason() -> None:
-    from scheduler_core.inspect import task_detail, task_rows
-    from scheduler_core.scheduler import run_once
-
     _, bad = _rows(0)
     run_once(now=T0)
     shown = task_detail(bad[0].name)

@@ -7,23 +7,23 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 
-from tests.test_scheduler_helpers import T0, ids_in, make_task
+from scheduler_core.conf import reset_config
+from scheduler_core.models import Task
+from scheduler_core.scheduler import run_once
+from tests.scheduling import T0, ids_in, make_task
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def _long_interval(settings: Any, key_prefix: str) -> None:
-    from scheduler_core.conf import reset_config
-
     settings.SCHEDULER = {**settings.SCHEDULER, "SCHEDULER_INTERVAL": 10**6}
     reset_config()
 
 
 def _planned(capture: Any) -> Any:
-    from scheduler_core.scheduler import run_once
-
     task = make_task(capture, type="repeatable", interval=30, at=T0)
     run_once(now=T0 - timedelta(seconds=5))
     assert f"task-{task.pk}-{int(T0.timestamp())}" in ids_in("scheduled")
@@ -44,9 +44,6 @@ def _planned(capture: Any) -> Any:
 def test_update_past_the_signals_is_never_promoted(
     django_capture_on_commit_callbacks: Any, change: Any
 ) -> None:
-    from scheduler_core.models import Task
-    from scheduler_core.scheduler import run_once
-
     task = _planned(django_capture_on_commit_callbacks)
     Task.objects.filter(pk=task.pk).update(**change)  # no save(), no signal
     run_once(now=T0)
@@ -55,11 +52,6 @@ def test_update_past_the_signals_is_never_promoted(
 
 
 def test_raw_delete_is_never_promoted(django_capture_on_commit_callbacks: Any) -> None:
-    from django.db import connection
-
-    from scheduler_core.models import Task
-    from scheduler_core.scheduler import run_once
-
     task = _planned(django_capture_on_commit_callbacks)
     with connection.cursor() as c:  # past the ORM: no post_delete
         c.execute(f"DELETE FROM {Task._meta.db_table} WHERE id = %s", [task.pk])
@@ -68,8 +60,6 @@ def test_raw_delete_is_never_promoted(django_capture_on_commit_callbacks: Any) -
 
 
 def test_unchanged_task_is_promoted(django_capture_on_commit_callbacks: Any) -> None:
-    from scheduler_core.scheduler import run_once
-
     task = _planned(django_capture_on_commit_callbacks)
     run_once(now=T0)
     assert ids_in("queued") == [f"task-{task.pk}-{int(T0.timestamp())}"]

@@ -12,7 +12,8 @@
 -- KEYS: 1 scheduled zset, 2 queued list, 3 signal list
 -- ARGV: 1 now ("" = TIME), 2 limit, 3 job key prefix, 4 (optional) hold task occurrences due
 --       before this ("" = none), 5 (optional) or: hold those due more than this many seconds ago,
---       6 (optional) but not those due before this (the scheduler judged them in its pass)
+--       6 (optional) but not those due before this (the scheduler judged them in its pass), and
+--       nothing at all unless its pass stalled: began (ARGV[6] + ARGV[5]) more than ARGV[5] ago
 if ARGV[1] == '' then
   if redis.replicate_commands then
     redis.replicate_commands()  -- servers before 5.0: replicate effects, TIME is not repeatable
@@ -27,6 +28,11 @@ if ARGV[4] == '' then
   ARGV[4] = nil
 end
 local hold_from = ARGV[6] and tonumber(ARGV[6])
+if hold_from and ARGV[5] and ARGV[5] ~= '' and tonumber(ARGV[1]) - hold_from <= 2 * tonumber(ARGV[5]) then
+  -- the caller's pass began (hold_from + grace) less than a grace ago: a slow pass, not a stall
+  -- (a paused broker); what it planned late is promoted as before
+  ARGV[4] = nil
+end
 local limit = tonumber(ARGV[2])
 local ids = {}
 local more = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.test import TestCase, TransactionTestCase, override_settings
 
@@ -24,8 +25,6 @@ from scheduler_core.testing import drain, isolated_broker
 
 
 def scheduler(**changes: object) -> dict[str, object]:
-    from django.conf import settings
-
     return {**settings.SCHEDULER, **changes}
 
 

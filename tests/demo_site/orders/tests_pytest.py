@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from orders.jobs import issue_invoice, send_receipt
 from orders.models import Order
@@ -33,8 +34,6 @@ def test_drain_runs_the_invoice_on_the_tests_rows(django_capture_on_commit_callb
 
 @pytest.mark.django_db(transaction=True)
 def test_commit_and_rollback(settings: Any) -> None:
-    from django.db import transaction
-
     with pytest.raises(RuntimeError), transaction.atomic():
         send_receipt.delay(Order.objects.create(customer="io@example.com", total=Decimal("1")).pk)
         raise RuntimeError

@@ -8,6 +8,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from scheduler_core.models import Task
+from scheduler_core.queues.queue import get_queue
+from scheduler_core.scheduler import run_once
+from scheduler_core.tasks.replan import tasks_changed
+
 T0 = datetime(2030, 1, 7, 12, 0, 0, tzinfo=UTC)  # a Monday, far enough ahead of the real clock
 
 
@@ -25,9 +30,6 @@ def committed(capture: Any) -> Iterator[None]:
 def make_task(capture: Any, now: datetime | None = None, **fields: Any) -> Any:
     """Create a task; its commit hooks run (tasks_changed at the real time), or, with `now`,
     tasks_changed runs at that injected time instead."""
-    from scheduler_core.models import Task
-    from scheduler_core.tasks.replan import tasks_changed
-
     fields.setdefault("name", f"t-{fields.get('type', 'x')}-{len(fields)}-{id(fields)}")
     fields.setdefault("callable", "tests.jobs.noop")
     with capture(execute=now is None):
@@ -39,8 +41,6 @@ def make_task(capture: Any, now: datetime | None = None, **fields: Any) -> Any:
 
 
 def jobs_in(registry: str, queue: str = "default") -> list[Any]:
-    from scheduler_core.queues.queue import get_queue
-
     q = get_queue(queue)
     return q.jobs(registry, limit=10_000)
 
@@ -52,8 +52,6 @@ def ids_in(registry: str, queue: str = "default") -> list[str]:
 def simulate(start: datetime, end: datetime, *, max_passes: int = 10_000) -> list[Any]:
     """Step passes from `start` to `end`, each at the wake-up time the previous one asked for.
     Returns the pass results."""
-    from scheduler_core.scheduler import run_once
-
     now, results = start, []
     for _ in range(max_passes):
         if now > end:
