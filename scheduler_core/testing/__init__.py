@@ -14,138 +14,28 @@ broker keys apart from any other (`isolated_broker`, `runner.TestRunner`, `fixtu
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
-from datetime import UTC, datetime
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-import redis
-from django.conf import settings
-from django.test.utils import TestContextDecorator, override_settings
-
-from scheduler_core.broker.connection import existing_client
-from scheduler_core.broker.translate import broker_error
-from scheduler_core.conf import SchedulerConfig, get_config
-from scheduler_core.errors import UsageError
-from scheduler_core.jobs import failure
-from scheduler_core.jobs.record import Job, JobStatus
-from scheduler_core.queues import lifecycle
-from scheduler_core.queues.lifecycle import Outcome
-from scheduler_core.queues.queue import Queue, all_queues, get_queue
-from scheduler_core.worker import running, timeouts
-from scheduler_core.worker.running import AfterWork
+if TYPE_CHECKING:
+    from scheduler_core.testing.draining import drain
+    from scheduler_core.testing.isolation import drop_keys, isolated_broker
 
 __all__ = ["drain", "drop_keys", "isolated_broker"]
 
-CALLBACK_TIMEOUT = 60.0  # seconds, as a worker's default --callback-timeout
+# Imported on first use: pytest loads the `fixtures` plugin (a submodule, so this package too)
+# before pytest-django sets Django up, and drain reaches the models.
+_HOME = {
+    "drain": "scheduler_core.testing.draining",
+    "drop_keys": "scheduler_core.testing.isolation",
+    "isolated_broker": "scheduler_core.testing.isolation",
+}
 
 
-def drain(*queues: str | Queue, max_jobs: int = 10_000) -> int:
-    """Run every queued job of `queues` (default: every configured queue), and every scheduled
-    one already due, in this process and thread until none is left; returns how many runs there
-    were (a retried job counts once per attempt: retries run at once, with no backoff wait).
-
-    The jobs run as a worker runs them (claimed, `get_current_job()`, callbacks, outcomes and
-    meta recorded in the broker, the task's bookkeeping) but on the caller's database
-    connection: in a TestCase they see the test's uncommitted rows. Jobs scheduled in the future
-    stay. `max_jobs` stops a job that keeps enqueueing itself (UsageError)."""
-    qs = [get_queue(q) if isinstance(q, str) else q for q in queues] or all_queues()
-    worker = f"drain-{socket.gethostname()}-{os.getpid()}"
-    runs = 0
-    current: Queue = qs[0]
-    try:
-        with timeouts.in_caller() as timeouts_on:
-            while True:
-                before = runs
-                for q in qs:
-                    current = q
-                    runs += _drain_one(q, worker, timeouts_on, max_jobs - runs)
-                if runs == before:
-                    return runs
-    except Exception as exc:
-        err = broker_error(exc, current.broker_url)
-        if err is None:
-            raise
-        raise err from exc
-
-
-def _drain_one(queue: Queue, worker: str, timeouts_on: bool, budget: int) -> int:
-    queue.promote_due()
-    runs = 0
-    while True:
-        if runs >= budget:
-            raise UsageError(
-                f"drain: queue {queue.name!r} is still not empty after the max_jobs runs "
-                "(a job that enqueues itself?)"
-            )
-        job = lifecycle.claim(queue, worker)
-        if job is None:
-            return runs
-        _run(queue, job, worker, timeouts_on)
-        runs += 1
-
-
-def _run(queue: Queue, job: Job, worker: str, timeouts_on: bool) -> None:
-    ran = running.run(queue.callables, job, queue.config.max_result_bytes, timeouts_on=timeouts_on)
-    if not ran.ok and ran.exc is not None and failure.retry_in(job, ran.exc) is not None:
-        lifecycle.retry_later(queue, job, 0.0, ran.fields)  # due now: the next round runs it
-        return
-    status = JobStatus.FINISHED if ran.ok else JobStatus.FAILED
-    f = ran.fields
-    work = AfterWork(job, status, ran.result, f.get("exc_type", ""), f.get("exc_message", ""),
-                     f.get("traceback", ""))  # fmt: skip
-    running.run_callback(work, queue.callables, CALLBACK_TIMEOUT if timeouts_on else 0)
-    recorded, _ = lifecycle.complete(queue, job, Outcome(status, ran.fields), worker=worker)
-    if recorded and job.task_id is not None:
-        job.ended_at = datetime.now(UTC)
-        running.record_task_run(work, reconnect=False)
-
-
-class isolated_broker(TestContextDecorator):
-    """SCHEDULER["KEY_PREFIX"] of its own while active, and its keys deleted after: tests never
-    see, run or leave jobs under a development broker's prefix (nor each other's).
-
-    A decorator for TestCase classes (each test gets a new prefix) and test functions, or a
-    context manager (`with isolated_broker() as prefix:`). Only keys under that prefix are
-    deleted, on the brokers this process talked to: never a FLUSHDB."""
-
-    def __init__(self, prefix: str | None = None) -> None:
-        super().__init__()
-        self.prefix = prefix
-        self._override: override_settings | None = None
-
-    def enable(self) -> str:
-        conf: dict[str, Any] = dict(getattr(settings, "SCHEDULER", {}))
-        base = str(conf.get("KEY_PREFIX", "taskctl"))
-        prefix = self.prefix or f"{base}-test-{uuid.uuid4().hex[:12]}"
-        conf["KEY_PREFIX"] = prefix
-        self._override = override_settings(SCHEDULER=conf)
-        self._override.enable()
-        return prefix
-
-    def disable(self) -> None:
-        assert self._override is not None
-        try:
-            drop_keys(get_config())
-        finally:
-            self._override.disable()
-            self._override = None
-
-
-def drop_keys(config: SchedulerConfig) -> int:
-    """Delete every key under `config.key_prefix` on the brokers of its queues that this process
-    has a client for; returns how many. Broker errors are ignored (tests clean up best-effort)."""
-    urls = {q.broker_url for q in config.queues.values()} | {config.broker_url}
-    n = 0
-    for url in sorted(urls):
-        client = existing_client(url, config.connect_timeout)
-        if client is None:
-            continue
-        try:
-            batch = list(client.scan_iter(match=f"{config.key_prefix}:*", count=1000))
-            for i in range(0, len(batch), 500):
-                n += int(client.delete(*batch[i : i + 500]))
-        except redis.RedisError:
-            continue
-    return n
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'scheduler_core.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.test.runner import DiscoverRunner
 
-from scheduler_core.testing import isolated_broker
+from scheduler_core.testing.isolation import isolated_broker
 
 
 class TestRunner(DiscoverRunner):

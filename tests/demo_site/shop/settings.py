@@ -37,6 +37,7 @@ SCHEDULER = {
     "BROKER_URL": os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     "QUEUES": {"default": {}, "mail": {}},
     "KEY_PREFIX": "shop",
+    "ALLOWED_CALLABLES": ["orders.jobs"],  # only the shop's jobs can run
     # ENQUEUE_ON_COMMIT is on by default: the invoice job never runs before its order is committed
 }
 # manage.py test: the whole run under a key prefix of its own ("shop-test-..."), cleaned up after
