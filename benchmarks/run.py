@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ class Case:
     variant: str = "default"
     args: tuple[str, ...] = ()
     repeat: int | None = None  # None: the scenario's
+    against: str | None = None  # the taskctl variant a peer's ratio is taken against (None: same name)
 
 
 @dataclass
@@ -48,6 +50,23 @@ class Scenario:
     repeat: int = 3
     quick_args: tuple[str, ...] = ()
     extra: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # figures computed from the medians, printed as rows of their own: (label, metric, function)
+    derived: list[tuple[str, str, Callable[[Medians], float | None]]] = field(default_factory=list)
+
+
+Medians = dict[tuple[str, str], dict[str, float | None]]
+
+
+def _per_process(meds: Medians) -> float | None:
+    """idle_memory: PSS of each execution process after the first, (c8 - c1) / 7."""
+    c1, c8 = meds.get(("taskctl", "c1"), {}).get("pss_mib"), meds.get(("taskctl", "c8"), {}).get("pss_mib")
+    return None if c1 is None or c8 is None else (c8 - c1) / 7
+
+
+def _c8_vs_pool(meds: Medians) -> float | None:
+    mine = meds.get(("taskctl", "c8"), {}).get("pss_mib")
+    theirs = meds.get(("rq", "pool8"), {}).get("pss_mib")
+    return None if mine is None or not theirs else mine / theirs
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -84,12 +103,18 @@ SCENARIOS: dict[str, Scenario] = {
     "idle_memory": Scenario(
         [
             Case("taskctl", "c1"),
+            Case("taskctl", "c8"),
             Case("taskctl", "floor1"),
             Case("taskctl", "floor3"),
-            Case("rq", "worker"),
-            Case("dts", "fork"),
+            Case("rq", "worker", against="c1"),
+            Case("rq", "pool8", against="c8"),  # rq worker-pool -n 8 beside worker start -c 8
+            Case("dts", "fork", against="c1"),
         ],
         [("pss_mib", False)],
+        derived=[
+            ("taskctl/each process after the first", "pss_mib", _per_process),
+            ("taskctl c8 / rq pool8", "pss_ratio", _c8_vs_pool),
+        ],
     ),
     "queues_show": Scenario(
         [Case("taskctl"), Case("rq"), Case("dts")],
@@ -225,7 +250,7 @@ def main() -> None:
                 for key, higher in scn.metrics:
                     ratio = ""
                     if case.system != "taskctl":
-                        base = medians.get(("taskctl", case.variant)) or next(
+                        base = medians.get(("taskctl", case.against or case.variant)) or next(
                             (m for (s, _), m in medians.items() if s == "taskctl"), None
                         )
                         mine, theirs = (base or {}).get(key), meds.get(key)
@@ -234,6 +259,11 @@ def main() -> None:
                     direction = "higher" if higher else "lower"
                     shown = fmt(meds.get(key)) if not note else note[:60]
                     rows.append((name, f"{case.system}/{case.variant}", key, f"{shown}", direction, ratio))
+            for label, metric, compute in scn.derived:
+                value = compute(medians)
+                out.write(json.dumps({"kind": "derived", "scenario": name, "label": label, "metric": metric,
+                                      "value": value}) + "\n")  # fmt: skip
+                rows.append((name, label, metric, fmt(value), "lower", ""))
     widths = [max(len(r[i]) for r in [*rows, HEADER]) for i in range(len(HEADER))]
     for row in [HEADER, tuple("-" * w for w in widths), *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

@@ -57,6 +57,8 @@ for _env, _key in (
 ):
     if os.environ.get(_env):
         SCHEDULER[_key] = os.environ[_env]
+if os.environ.get("TASKCTL_ALLOWED_CALLABLES"):  # process tests of the ALLOWED_CALLABLES guard
+    SCHEDULER["ALLOWED_CALLABLES"] = os.environ["TASKCTL_ALLOWED_CALLABLES"].split(",")
 # Enough for the admin (checks run on migrate); taskctl itself serves no pages.
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

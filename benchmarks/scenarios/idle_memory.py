@@ -2,7 +2,10 @@
 """idle_memory: an idle worker with its scheduler, WAIT seconds after start: PSS summed over its
 process tree (/proc/PID/smaps_rollup of the process and all its descendants), in MiB.
 
-taskctl: worker start --with-scheduler --concurrency 1; RQ: rq worker --with-scheduler (Worker);
+taskctl c1 / c8: worker start --with-scheduler --concurrency 1 / 8 (a supervisor, 1 / 8 execution
+processes, the scheduler); RQ worker: rq worker --with-scheduler (Worker); RQ pool8: rq worker-pool
+-n 8 (a pool process and 8 forking workers), measured against taskctl c8. run.py derives what each
+execution process after the first costs, (c8 - c1) / 7, and c8 / pool8.
 django-tasks-scheduler (reference): scheduler_worker (scheduler thread on, fork per job).
 taskctl floor1 / floor3: no worker at all, Django set up and idle in one process / forked into
 three (benchlib/django_floor.py): the least a Django worker tree of that shape can measure.

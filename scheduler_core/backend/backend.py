@@ -27,8 +27,8 @@ from scheduler_core.backend.compat import (
     InvalidTask,
     Task,
     TaskResultDoesNotExist,
-    signals,
 )
+from scheduler_core.backend.enqueued import send_enqueued
 from scheduler_core.backend.options import BackendOptions, parse_options
 from scheduler_core.backend.ready import ready_result
 from scheduler_core.backend.results import to_result
@@ -121,7 +121,7 @@ class TaskctlBackend(BaseTaskBackend):
             get_queue(task.queue_name).enqueue_call(call, now=now)
         except NotSerializable as exc:  # what normalize_json lets through but JSON cannot carry (NaN)
             raise TypeError(f"Unsupported value: {exc}") from None
-        signals.task_enqueued.send(type(self), task_result=result)
+        send_enqueued(type(self), result)
         return result
 
     # ----- results -----

@@ -15,6 +15,7 @@ Accepted URL forms:
 
 from __future__ import annotations
 
+import math
 import threading
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
@@ -144,11 +145,16 @@ def _parse_url(url: str, connect_timeout: float) -> dict[str, Any]:
             "percent-encode them (e.g. %2F %3F %23)"
         )
     query = dict(parse_qsl(parts.query))
-    kw: dict[str, Any] = {
-        "socket_connect_timeout": float(query.pop("socket_connect_timeout", connect_timeout)),
-        "socket_timeout": float(query.pop("socket_timeout", 30.0)),
-        "health_check_interval": 30,
-    }
+    kw: dict[str, Any] = {"health_check_interval": 30}
+    for key, default in (("socket_connect_timeout", connect_timeout), ("socket_timeout", 30.0)):
+        try:
+            kw[key] = float(query.pop(key, default))
+        except ValueError:
+            raise ConfigurationError(
+                f"broker URL {mask_url(url)!r}: {key} must be a number of seconds"
+            ) from None
+        if not math.isfinite(kw[key]) or kw[key] <= 0:
+            raise ConfigurationError(f"broker URL {mask_url(url)!r}: {key} must be a number of seconds > 0")
     if parts.username:
         kw["username"] = unquote(parts.username)
     if parts.password:

@@ -230,7 +230,7 @@ class Job:
             except (ValueError, TypeError, OverflowError):
                 return None
 
-        status = safe(JobStatus, h.get("status", "failed")) or JobStatus.FAILED
+        status = safe(JobStatus, h.get("status", "queued")) or JobStatus.FAILED
         return cls(
             id=job_id,
             queue=queue,

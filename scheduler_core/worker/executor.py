@@ -12,7 +12,6 @@ run and record the held job), so tests drive an executor in-process, job by job.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import logging
 import multiprocessing
@@ -24,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from scheduler_core.jobs import failure
 from scheduler_core.jobs.record import Job, JobStatus
@@ -69,11 +68,23 @@ class Budget:
         return int(self.value.value)
 
 
+def _find_prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return cast("Callable[..., int]", ctypes.CDLL(None, use_errno=True).prctl)
+    except (OSError, AttributeError):
+        return None
+
+
+# looked up once, at import in the supervisor: a lookup in each child would be its own memory
+_PRCTL = _find_prctl()
+
+
 def set_parent_death_signal() -> None:
     """Linux: die with the supervisor (PR_SET_PDEATHSIG = 1), even when it is SIGKILLed."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGKILL, 0, 0, 0)
 
 
 class Executor:
@@ -108,6 +119,8 @@ class Executor:
         self.qi = 0  # the index of its queue
         self.trouble = ""  # the broker fault being ridden out ("": none)
         self.max_result_bytes = queues[0].config.max_result_bytes
+        for q in self.queues:  # built here, before the fork: the child only connects them
+            self._link(q)
 
     # ----- process setup -----
     def _setup(self) -> None:

@@ -122,6 +122,8 @@ class Heartbeat:
             # the record was gone: taken for dead by another worker while this one could not
             # reach the broker (e.g. through a failover): write the rest of it again
             self.client.hset(k.worker(self.name), mapping=self.identity)
+            log.warning("worker %s: its record was gone (taken for dead while out of reach): "
+                        "registered again", self.name, extra={"worker": self.name})  # fmt: skip
         if dead:
             pipe = self.client.pipeline(transaction=False)
             for name in dead:

@@ -85,8 +85,9 @@ def _for_people(row: dict[str, Any]) -> dict[str, Any]:
     last = _minute(row["last_run_at"])
     if last and row["last_status"]:
         last += f" {row['last_status']}"
-    if row.get("invalid_reason"):  # quarantined: the reason, where people look first
-        last = f"invalid: {row['invalid_reason']}"
+    reason = row.get("invalid_reason")
+    if reason:  # quarantined: the reason, where people look first (whole in plain / json / show)
+        last = f"invalid: {reason if len(reason) <= 40 else reason[:39] + '…'}"
     return {**row, "next_run_at": _minute(row["next_run_at"]), "last_run": last}
 
 
