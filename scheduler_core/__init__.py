@@ -12,11 +12,24 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from scheduler_core.errors import JobFailed
+    from scheduler_core.jobs.current import get_current_job
     from scheduler_core.jobs.decorator import job
     from scheduler_core.jobs.record import Job, JobStatus, Retry
     from scheduler_core.queues.queue import JobCall, Queue, find_job, get_queue
 
-__all__ = ["Job", "JobCall", "JobStatus", "Queue", "Retry", "find_job", "get_queue", "job"]
+__all__ = [
+    "Job",
+    "JobCall",
+    "JobFailed",
+    "JobStatus",
+    "Queue",
+    "Retry",
+    "find_job",
+    "get_current_job",
+    "get_queue",
+    "job",
+]
 
 # public name -> the module that defines it
 _HOME = {
@@ -28,6 +41,8 @@ _HOME = {
     "Queue": "scheduler_core.queues.queue",
     "find_job": "scheduler_core.queues.queue",
     "get_queue": "scheduler_core.queues.queue",
+    "JobFailed": "scheduler_core.errors",
+    "get_current_job": "scheduler_core.jobs.current",
 }
 
 

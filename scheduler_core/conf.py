@@ -36,6 +36,10 @@ class SchedulerConfig:
     # 512 MB, and one of many megabytes slows every reader of the record)
     max_result_bytes: int = 16 * 1024 * 1024
     metrics_token: str = ""  # bearer token of the site's metrics view ("": staff only)
+    # An enqueue inside transaction.atomic() reaches the broker after the outermost commit, and
+    # never after a rollback: a job never runs before (or without) the rows it was enqueued for.
+    enqueue_on_commit: bool = True
+    eager: bool = False  # enqueue runs the job in the caller at once (tests, scripts); no broker
 
     @property
     def misfire_grace(self) -> float:
@@ -60,8 +64,12 @@ _FLOAT_KEYS = {
     "LOOKAHEAD",
     "CONNECT_TIMEOUT",
 }
+_BOOL_KEYS = {"ENQUEUE_ON_COMMIT", "EAGER"}
 _KNOWN = (
-    _INT_KEYS | _FLOAT_KEYS | {"BROKER_URL", "QUEUES", "KEY_PREFIX", "ALLOWED_CALLABLES", "METRICS_TOKEN"}
+    _INT_KEYS
+    | _FLOAT_KEYS
+    | _BOOL_KEYS
+    | {"BROKER_URL", "QUEUES", "KEY_PREFIX", "ALLOWED_CALLABLES", "METRICS_TOKEN"}
 )
 
 
@@ -100,6 +108,11 @@ def parse_config(raw: dict[str, Any]) -> SchedulerConfig:
                 kwargs[key.lower()] = (int if key in _INT_KEYS else float)(raw[key])
             except (TypeError, ValueError):
                 raise ConfigurationError(f"settings.SCHEDULER[{key!r}] must be a number") from None
+    for key in _BOOL_KEYS:
+        if key in raw:
+            if not isinstance(raw[key], bool):
+                raise ConfigurationError(f"settings.SCHEDULER[{key!r}] must be True or False")
+            kwargs[key.lower()] = raw[key]
     allowed = raw.get("ALLOWED_CALLABLES", ())
     if isinstance(allowed, str):
         allowed = (allowed,)
@@ -141,3 +154,10 @@ def reset_config() -> None:
     global _given
     _given = None
     get_config.cache_clear()
+
+
+def on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    """`setting_changed` receiver: `override_settings(SCHEDULER=...)` takes effect at once (a
+    config given by `use_config` stays: it was not read from the settings)."""
+    if setting == "SCHEDULER":
+        get_config.cache_clear()

@@ -7,6 +7,10 @@ with ``exit_code``. Anything else is a bug (exit 70).
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scheduler_core.jobs.record import Job
 
 
 class TaskctlError(Exception):
@@ -102,6 +106,20 @@ class ConfigurationError(TaskctlError):
     """Settings are missing or wrong: no settings module, a bad URL, an unknown queue in settings."""
 
     exit_code = 78
+
+
+class JobFailed(TaskctlError):
+    """`Job.wait()` on a job that failed, was stopped or was canceled: carries the job and its error."""
+
+    exit_code = 1
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.exc_type = job.exc_type
+        self.exc_message = job.exc_message
+        self.traceback = job.traceback
+        error = f": {job.exc_type}: {job.exc_message}" if job.exc_type else ""
+        super().__init__(f"job {job.id} {job.status.value}{error}")
 
 
 class Interrupted(TaskctlError):

@@ -33,6 +33,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SCHEDULER = {
     "BROKER_URL": os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     "QUEUES": {"default": {}, "high": {}, "low": {}},
+    # The suite's tests write to the broker inside pytest-django's transactions and look at once;
+    # the default (on) is tested by tests/test_django_code.py and tests/test_django_testing.py.
+    "ENQUEUE_ON_COMMIT": False,
 }
 # Django's tasks framework on taskctl (tests/test_django_tasks.py, tests/dtasks.py).
 TASKS = {

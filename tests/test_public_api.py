@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import scheduler_core
+from scheduler_core.errors import JobFailed
+from scheduler_core.jobs.current import get_current_job
 from scheduler_core.jobs.decorator import job
 from scheduler_core.jobs.record import Job, JobStatus, Retry
 from scheduler_core.queues.queue import JobCall, Queue, find_job, get_queue
@@ -16,7 +18,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_every_public_name_is_the_object_of_its_home_module() -> None:
     homes = {"Job": Job, "JobStatus": JobStatus, "Retry": Retry, "job": job, "JobCall": JobCall,
-             "Queue": Queue, "find_job": find_job, "get_queue": get_queue}  # fmt: skip
+             "Queue": Queue, "find_job": find_job, "get_queue": get_queue, "JobFailed": JobFailed,
+             "get_current_job": get_current_job}  # fmt: skip
     assert sorted(scheduler_core.__all__) == sorted(homes)
     for name, obj in homes.items():
         assert getattr(scheduler_core, name) is obj

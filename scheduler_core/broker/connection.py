@@ -277,6 +277,11 @@ def get_client(url: str, connect_timeout: float = 3.0) -> redis.Redis:
     return client
 
 
+def existing_client(url: str, connect_timeout: float = 3.0) -> redis.Redis | None:
+    """The shared client for `url` if this process made one (so nothing connects just to ask)."""
+    return _clients.get((url, connect_timeout))
+
+
 def reset_clients() -> None:
     with _lock:
         for c in _clients.values():

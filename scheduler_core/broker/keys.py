@@ -10,6 +10,9 @@ multi-key Lua script touches one slot:
     <prefix>:{<queue>}:failed      ZSET  job id -> expiry time
     <prefix>:{<queue>}:canceled    ZSET  job id -> expiry time
     <prefix>:{<queue>}:job:<id>    HASH  the job record (scheduler_core.jobs.record)
+    <prefix>:{<queue>}:done:<id>   LIST  the terminal status, pushed once per waiter when a job
+                                   with waiters (its `waiters` field, set by Job.wait) ends; a
+                                   short TTL (DONE_TTL) drops tokens nobody took
     <prefix>:{<queue>}:signal      LIST  wake-up tokens for idle workers (bounded to 1,000; emptied
                                    when a claim finds the queue empty). Workers block on BLPOP
                                    over the signal lists of all their queues, then claim with a
@@ -45,6 +48,7 @@ from functools import cached_property
 
 REGISTRIES: tuple[str, ...] = ("scheduled", "queued", "active", "finished", "failed", "canceled")
 TERMINAL: tuple[str, ...] = ("finished", "failed", "canceled")
+DONE_TTL = 60  # seconds a job's done tokens wait for its waiters (finish.lua, reap.lua, cancel.lua)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,13 @@ class QueueKeys:
 
     def job(self, job_id: str) -> str:
         return self.job_prefix + job_id
+
+    @cached_property
+    def done_prefix(self) -> str:
+        return f"{self.base}:done:"
+
+    def done(self, job_id: str) -> str:
+        return self.done_prefix + job_id
 
     def registry(self, name: str) -> str:
         return f"{self.base}:{name}"

@@ -40,6 +40,8 @@ NAMES = (
     "clear",
     "snapshot",
     "rescore",
+    "watch",
+    "meta",
 )
 
 
@@ -68,6 +70,8 @@ class Scripts:
         self.clear: Script = client.register_script(source("clear"))
         self.snapshot: Script = client.register_script(source("snapshot"))
         self.rescore: Script = client.register_script(source("rescore"))
+        self.watch: Script = client.register_script(source("watch"))
+        self.meta: Script = client.register_script(source("meta"))
 
 
 # Keyed by the client object itself (weakly), not by id(): an id can be reused by a new client

@@ -7,14 +7,14 @@ epoch seconds (floats) in the hash and aware UTC datetimes in the Python API.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
 import orjson
 
-from scheduler_core.errors import NotSerializable
+from scheduler_core.errors import NotFound, NotSerializable
 
 
 class JobStatus(str, Enum):  # noqa: UP042 (str() of a member must stay as it is)
@@ -25,6 +25,9 @@ class JobStatus(str, Enum):  # noqa: UP042 (str() of a member must stay as it is
     FAILED = "failed"
     STOPPED = "stopped"  # ended by a stop command; kept in the failed registry
     CANCELED = "canceled"
+
+
+TERMINAL_STATUSES = frozenset({JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,9 @@ class Job:
     # earlier attempts that failed and were retried: attempt, started_at, ended_at (epoch s),
     # exc_type, exc_message (the latest attempt is the record's own fields)
     history: list[dict[str, Any]] = field(default_factory=list)
+    # where the job lives: "" in the broker; "eager": run in the caller (SCHEDULER["EAGER"]), the
+    # record is this object; "on_commit": not sent yet, waiting for its transaction to commit
+    delivery: str = field(default="", repr=False, compare=False)
 
     @classmethod
     def from_fields(cls, job_id: str, queue: str, h: dict[str, str]) -> Job:
@@ -209,7 +215,8 @@ class Job:
             retries_left=_int(h.get("retries_left")),
             backoff=[int(x) for x in spec.get("backoff", [])],
             attempt=_int(h.get("attempt"), 1),
-            meta=spec.get("meta", {}),
+            # `save_meta` writes its own field; the spec's copy is the enqueue-time meta
+            meta=loads(h["meta"]) if h.get("meta") else spec.get("meta", {}),
             history=loads(h["history"]) if h.get("history") else [],
         )
 
@@ -240,6 +247,40 @@ class Job:
             attempt=safe(_int, h.get("attempt"), 1) or 1,
             corrupt=reason[:500],
         )
+
+    # ----- talking to the broker about this job -----
+    def save_meta(self) -> None:
+        """Write `meta` to the broker's record, touching no other field (progress reports: a
+        caller's `refresh()` or `jobs show` sees it while the job runs)."""
+        if self.delivery == "":
+            from scheduler_core.queues.queue import get_queue  # noqa: PLC0415 (it imports this module)
+
+            get_queue(self.queue).save_meta(self.id, self.meta)
+
+    def refresh(self) -> Job:
+        """Re-read the record from the broker into this object (NotFound once it is gone)."""
+        if self.delivery == "":
+            from scheduler_core.queues.queue import get_queue  # noqa: PLC0415 (it imports this module)
+
+            fresh = get_queue(self.queue).fetch_job(self.id)
+            if fresh is None:
+                raise NotFound(f"job {self.id!r} not found in queue {self.queue!r}")
+            for f in fields(self):
+                if f.name != "delivery":
+                    setattr(self, f.name, getattr(fresh, f.name))
+        return self
+
+    def wait(self, timeout: float | None = None) -> Any:
+        """Block until the job ended; return its result. JobFailed if it failed (was stopped or
+        canceled), TimeoutError after `timeout` seconds (None: no limit). The broker wakes the
+        caller (no polling); the record is refreshed into this object."""
+        from scheduler_core.jobs.waiting import wait  # noqa: PLC0415 (it imports this module)
+
+        return wait(self, timeout)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for output (times as datetimes; render turns them into ISO-8601 UTC)."""

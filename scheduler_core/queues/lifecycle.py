@@ -120,8 +120,17 @@ def complete(
     fields: list[Any] = ["status", outcome.status.value, "ended_at", repr(t)]
     for key, value in outcome.fields.items():
         fields += [key, value]
+    keys = [
+        k.active,
+        k.registry(outcome.registry),
+        k.job(job.id),
+        k.queued,
+        k.signal,
+        k.stats,
+        k.done(job.id),
+    ]
     out = queue.scripts.finish(
-        keys=[k.active, k.registry(outcome.registry), k.job(job.id), k.queued, k.signal, k.stats],
+        keys=keys,
         args=[
             job.id, repr(t), ttl, "1" if claim_next else "0", repr(t + queue.config.lease_ttl),
             worker, k.job_prefix, run_of(job), _opt(lease_expired_by), *fields,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,17 +19,18 @@ from typing import TYPE_CHECKING, Any, cast
 
 from scheduler_core.broker.keys import REGISTRIES, TERMINAL, QueueKeys
 from scheduler_core.broker.scripts import queue_call
+from scheduler_core.broker.translate import broker_error, raises_broker_unavailable
 from scheduler_core.callables import dotted_path, resolve
 from scheduler_core.conf import SchedulerConfig, get_config
 from scheduler_core.errors import (
     OOM_HINT,
+    BrokerOutOfMemory,
     EnqueueIncomplete,
     InvalidInput,
     NotFound,
     NotSerializable,
     UsageError,
     is_out_of_memory,
-    out_of_memory,
 )
 from scheduler_core.gcpause import gc_paused
 from scheduler_core.jobs.record import Job, JobStatus, Retry, dumps
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     import redis
 
     from scheduler_core.broker.scripts import Scripts
+    from scheduler_core.worker.running import Callables
 
 _BATCH = 500  # jobs per script call
 _BATCHES_PER_ROUND_TRIP = 10
@@ -84,6 +87,42 @@ class _Argv(list[Any]):
         self += [job_id, spec]
 
 
+def _specs(argv: _Argv) -> list[bytes]:
+    """The encoded specs of a batch, in order (each follows its id; group headers are skipped)."""
+    out: list[bytes] = []
+    i = 1
+    while i < len(argv):
+        count = argv[i]
+        out += argv[i + 6 : i + 5 + 2 * count + 1 : 2]
+        i += 5 + 2 * count
+    return out
+
+
+_this_thread = threading.local()  # .db: {alias: Django's connection wrapper of this thread}
+
+
+def _in_atomic(using: str | None) -> bool:
+    """Whether the caller is inside transaction.atomic() on `using` (False where Django has no
+    settings: the CLI's broker-only commands). It is on every enqueue: Django's wrapper of each
+    alias is looked up once per thread (`connections[alias]` costs ~2 us; Django keeps one
+    wrapper per thread and alias for the thread's life), then its flag is read."""
+    alias = using or "default"
+    try:
+        return bool(_this_thread.db[alias].in_atomic_block)
+    except (AttributeError, KeyError):
+        pass
+    from django.conf import settings
+
+    if not settings.configured:
+        return False
+    from django.db import connections
+
+    if not hasattr(_this_thread, "db"):
+        _this_thread.db = {}
+    conn = _this_thread.db[alias] = connections[alias]
+    return bool(conn.in_atomic_block)
+
+
 def _epoch(value: datetime | float) -> float:
     if isinstance(value, datetime):
         if value.tzinfo is None:
@@ -114,6 +153,13 @@ class Queue:
 
         return scripts_for(self.connection)
 
+    @cached_property
+    def callables(self) -> Callables:
+        """Resolved callables for jobs run in this process (eager mode, testing.drain)."""
+        from scheduler_core.worker.running import Callables
+
+        return Callables(self.config.allowed_callables)
+
     # ----- enqueue -----
     def enqueue(self, func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> Job:
         """Enqueue `func(*args, **kwargs)` now. Options: use `enqueue_call`."""
@@ -128,26 +174,53 @@ class Queue:
         seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
         return self.enqueue_call(JobCall(func, args, kwargs, at=time.time() + seconds))
 
-    def enqueue_call(self, call: JobCall, *, now: float | None = None) -> Job:
-        """Enqueue one job in one round trip; returns it (an existing id is left alone: idempotent)."""
+    def enqueue_call(
+        self,
+        call: JobCall,
+        *,
+        now: float | None = None,
+        on_commit: bool | None = None,
+        using: str | None = None,
+    ) -> Job:
+        """Enqueue one job in one round trip; returns it (an existing id is left alone: idempotent).
+
+        Inside `transaction.atomic(using=using)` it reaches the broker when the outermost block
+        commits, never after a rollback (`on_commit`: None = SCHEDULER["ENQUEUE_ON_COMMIT"]);
+        the Job has its id at once. With SCHEDULER["EAGER"] the job runs here instead."""
         k = self.keys
         argv = _Argv(k.job_prefix)
         job = self._prepare(call, time.time() if now is None else now, argv)
+        cfg = self.config
+        if cfg.eager or ((cfg.enqueue_on_commit if on_commit is None else on_commit) and _in_atomic(using)):
+            self._dispatch([job], [argv], on_commit, using, cfg.eager)
+            return job
         # Straight EVALSHA: a pipeline would add a SCRIPT EXISTS round trip to every call.
         try:
             self.scripts.enqueue(keys=[k.queued, k.scheduled, k.signal], args=argv)
-        except Exception as exc:
-            if is_out_of_memory(exc):
-                raise out_of_memory() from None
-            raise
+        except Exception as exc:  # here, not in a decorator: a wrapper costs ~1 us a call
+            err = broker_error(exc, self.broker_url)  # out of memory, or unreachable
+            if err is None:
+                raise
+            raise err from (None if isinstance(err, BrokerOutOfMemory) else exc)
         return job
 
-    def enqueue_many(self, calls: Iterable[JobCall], *, now: float | None = None) -> list[Job]:
+    @raises_broker_unavailable
+    def enqueue_many(
+        self,
+        calls: Iterable[JobCall],
+        *,
+        now: float | None = None,
+        on_commit: bool | None = None,
+        using: str | None = None,
+        eager: bool | None = None,
+    ) -> list[Job]:
         """Enqueue many jobs: one script call per 500 jobs, pipelined 10 calls a round trip.
 
         Every call is validated and encoded before anything is sent, so a bad one (not JSON, not
         a dotted path, not allowed) writes nothing. Each round trip is then sent from a helper
-        thread while the next one is packed, so Redis works while Python packs.
+        thread while the next one is packed, so Redis works while Python packs. On commit and
+        eager as `enqueue_call` (on commit: all of them in the one deferred send); the scheduler
+        passes `on_commit=False, eager=False`: its jobs go to the broker, now.
 
         A broker at its memory limit refuses whole batches (a script that has not written yet is
         refused; one that has, completes): the first refusal stops the sending and raises
@@ -157,6 +230,7 @@ class Queue:
         jobs: list[Job] = []
         batches: list[_Argv] = []
         argv = _Argv(k.job_prefix)
+        cfg = self.config
         with gc_paused():  # packing makes a few objects per job, all outliving the call
             for call in calls:
                 jobs.append(self._prepare(call, t, argv))
@@ -165,7 +239,17 @@ class Queue:
                     argv = _Argv(k.job_prefix)
             if len(argv) > 1:
                 batches.append(argv)
-            refused = self._send(batches)
+            run_here = cfg.eager if eager is None else eager
+            if run_here or (
+                (cfg.enqueue_on_commit if on_commit is None else on_commit) and _in_atomic(using)
+            ):
+                self._dispatch(jobs, batches, on_commit, using, run_here)
+            else:
+                self._send_all(jobs, batches)
+        return jobs
+
+    def _send_all(self, jobs: list[Job], batches: list[_Argv]) -> None:
+        refused = self._send(batches)
         if refused is not None:
             ok_jobs = (jobs[b * _BATCH : (b + 1) * _BATCH] for b, ok in enumerate(refused) if ok)
             written = [j.id for batch in ok_jobs for j in batch]
@@ -175,7 +259,44 @@ class Queue:
                 written,
                 len(jobs),
             )
-        return jobs
+
+    def _dispatch(
+        self, jobs: list[Job], batches: list[_Argv], on_commit: bool | None, using: str | None, eager: bool
+    ) -> None:
+        """Off the fast path: run the jobs here (EAGER) and/or wait for the transaction's commit."""
+        cfg = self.config
+
+        def deliver() -> None:
+            if eager:
+                from scheduler_core.jobs.eager import run_eager
+
+                specs = [spec for batch in batches for spec in _specs(batch)]
+                for job, spec in zip(jobs, specs, strict=True):
+                    run_eager(self, job, spec)
+                return
+            self._send_all(jobs, batches)
+            for job in jobs:
+                job.delivery = ""
+
+        if (cfg.enqueue_on_commit if on_commit is None else on_commit) and _in_atomic(using):
+            from django.db import transaction
+
+            for job in jobs:
+                job.delivery = "on_commit"
+            # not robust: a broker error at commit reaches the caller (the rows are committed,
+            # the jobs are not sent: the caller must know), as BrokerUnavailable
+            transaction.on_commit(lambda: self._broker_errors(deliver), using=using)
+            return
+        deliver()
+
+    def _broker_errors(self, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except Exception as exc:
+            err = broker_error(exc, self.broker_url)
+            if err is None:
+                raise
+            raise err from exc
 
     def _send(self, batches: list[_Argv]) -> list[bool] | None:
         """Send the batches; None when all were written, else which ones were (after a refusal
@@ -263,9 +384,11 @@ class Queue:
         )
 
     # ----- reading -----
+    @raises_broker_unavailable
     def count(self, registry: str, *, now: float | None = None) -> int:
         return self.counts(now=now)[_check_registry(registry)]
 
+    @raises_broker_unavailable
     def counts(self, *, now: float | None = None) -> dict[str, int]:
         """All six registry sizes in one round trip (expired terminal entries are not counted)."""
         pipe = self.connection.pipeline(transaction=False)
@@ -277,6 +400,7 @@ class Queue:
         for command in self.keys.count_commands(now):
             pipe.execute_command(*command)
 
+    @raises_broker_unavailable
     def job_ids(
         self, registry: str, *, offset: int = 0, limit: int = 50, now: float | None = None
     ) -> list[str]:
@@ -292,9 +416,11 @@ class Queue:
         t = time.time() if now is None else now
         return cast("list[str]", r.zrevrangebyscore(key, "+inf", f"({t}", start=offset, num=limit))
 
+    @raises_broker_unavailable
     def jobs(self, registry: str, *, offset: int = 0, limit: int = 50) -> list[Job]:
         return self.fetch_many(self.job_ids(registry, offset=offset, limit=limit))
 
+    @raises_broker_unavailable
     def fetch_many(self, ids: Sequence[str]) -> list[Job]:
         pipe = self.connection.pipeline(transaction=False)
         for job_id in ids:
@@ -302,6 +428,7 @@ class Queue:
         replies = pipe.execute(raise_on_error=False)
         return [self._job(i, h) for i, h in zip(ids, replies, strict=True) if h]
 
+    @raises_broker_unavailable
     def fetch_job(self, job_id: str) -> Job | None:
         found = self.fetch_many([job_id])
         return found[0] if found else None
@@ -315,6 +442,7 @@ class Queue:
             raise reply
         return Job.from_fields(job_id, self.name, reply)
 
+    @raises_broker_unavailable
     def ids_starting_with(self, prefix: str, *, most: int = 2) -> list[str]:
         """Up to `most` job ids that start with `prefix` (a SCAN of this queue's job keys: for an
         operator who typed a short id, never on a hot path). `prefix` must be glob-free."""
@@ -326,6 +454,7 @@ class Queue:
                 break
         return found
 
+    @raises_broker_unavailable
     def registry_of(self, job_id: str) -> str | None:
         """Which registry holds `job_id` (None if none). A terminal entry past its expiry still
         counts until `prune` drops it (views show old jobs with injected clocks)."""
@@ -340,6 +469,30 @@ class Queue:
             if hit is not None:
                 return name
         return None
+
+    # ----- one job's record: meta, waiting -----
+    @raises_broker_unavailable
+    def save_meta(self, job_id: str, meta: dict[str, Any]) -> bool:
+        """Replace the record's meta (and nothing else); False when the record is gone."""
+        encoded = dumps(meta, "job meta")
+        return bool(self.scripts.meta(keys=[self.keys.job(job_id)], args=[encoded]))
+
+    @raises_broker_unavailable
+    def watch(self, job_id: str) -> str | None:
+        """Count a waiter on the job and return its status (None: no record): the job's terminal
+        move then pushes a token for this waiter (see `wait_done`)."""
+        status = self.scripts.watch(keys=[self.keys.job(job_id)])
+        return str(status) if status else None
+
+    @raises_broker_unavailable
+    def status_of(self, job_id: str) -> str | None:
+        return cast("str | None", self.connection.hget(self.keys.job(job_id), "status"))
+
+    @raises_broker_unavailable
+    def wait_done(self, job_id: str, timeout: float) -> str | None:
+        """Block up to `timeout` seconds for a watched job's done token: its terminal status."""
+        got = self.connection.blpop([self.keys.done(job_id)], timeout=max(timeout, 0.01))
+        return str(got[1]) if got else None
 
     # ----- operator moves -----
     def promote_due(
@@ -380,15 +533,17 @@ class Queue:
         first = self.connection.zrange(self.keys.scheduled, 0, 0, withscores=True)
         return float(first[0][1]) if first else None
 
+    @raises_broker_unavailable
     def cancel(self, job_id: str, *, now: float | None = None) -> bool:
         """Cancel a queued or scheduled job; False when it is in neither."""
         k = self.keys
         t = time.time() if now is None else now
         ttl = self.config.default_failure_ttl  # used only when the record names no failure_ttl
-        keys = [k.queued, k.scheduled, k.canceled, k.job(job_id)]
+        keys = [k.queued, k.scheduled, k.canceled, k.job(job_id), k.done(job_id)]
         done = self.scripts.cancel(keys=keys, args=[job_id, repr(t), ttl])
         return bool(done)
 
+    @raises_broker_unavailable
     def requeue(self, job_id: str, *, now: float | None = None) -> bool:
         """Put a failed or canceled job back in queued."""
         k = self.keys
@@ -397,6 +552,7 @@ class Queue:
         done = self.scripts.requeue(keys=keys, args=[job_id, repr(t)])
         return int(done) == 1
 
+    @raises_broker_unavailable
     def requeue_all(self, registry: str = "failed", *, now: float | None = None) -> int:
         if registry not in ("failed", "canceled"):
             raise InvalidInput(f"only failed or canceled jobs can be requeued, not {registry!r}")
@@ -414,6 +570,7 @@ class Queue:
                 queue_call(pipe, self.scripts.requeue, keys, [i, repr(t)])
             n += sum(1 for done in pipe.execute() if int(done) == 1)
 
+    @raises_broker_unavailable
     def delete(self, job_id: str) -> bool:
         """Delete a job that is not running; UsageError for an active one."""
         k = self.keys
@@ -423,6 +580,7 @@ class Queue:
             raise UsageError(f"job {job_id} is running: stop it first (taskctl jobs stop {job_id})")
         return done == 1
 
+    @raises_broker_unavailable
     def clear(self, registry: str) -> int:
         """Delete every job in a registry (not active: running jobs are stopped, not cleared)."""
         registry = _check_registry(registry)
@@ -489,17 +647,18 @@ def _check_registry(name: str) -> str:
     return name
 
 
-_queues: dict[tuple[int, str], Queue] = {}
+_queues: dict[str, Queue] = {}
 
 
 def get_queue(name: str = "default") -> Queue:
-    """The configured queue `name`; UnknownQueue (exit 3) when it is not in settings."""
+    """The configured queue `name`; UnknownQueue (exit 3) when it is not in settings.
+
+    One Queue per name, rebuilt when the config changed (override_settings in tests)."""
     config = get_config()
-    key = (id(config), name)
-    q = _queues.get(key)
-    if q is None:
+    q = _queues.get(name)
+    if q is None or q.config is not config:
         qc = config.queue(name)
-        q = _queues[key] = Queue(name, qc.broker_url, config)
+        q = _queues[name] = Queue(name, qc.broker_url, config)
     return q
 
 

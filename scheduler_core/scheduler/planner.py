@@ -63,14 +63,15 @@ def enqueue_grouped(
             continue
         queue = get_queue(name)
         try:
-            queue.enqueue_many(batch, now=now)
+            # now, whatever the caller's transaction (the pass records the plan after) or EAGER
+            queue.enqueue_many(batch, now=now, on_commit=False, eager=False)
             n += len(batch)
             continue
         except InvalidInput:
             pass
         for call in batch:
             try:
-                queue.enqueue_many([call], now=now)
+                queue.enqueue_many([call], now=now, on_commit=False, eager=False)
                 n += 1
             except InvalidInput as exc:
                 if refused is not None and call.task_id is not None:

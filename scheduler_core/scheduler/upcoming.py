@@ -64,4 +64,4 @@ def run_now(name: str) -> Any:
         result_ttl=task.result_ttl, failure_ttl=task.failure_ttl, at_front=task.at_front, retry=retry,
         on_success=task.on_success, on_failure=task.on_failure, on_stopped=task.on_stopped, task_id=task.pk,
     )  # fmt: skip
-    return get_queue(task.queue).enqueue_call(call)
+    return get_queue(task.queue).enqueue_call(call, on_commit=False)  # an operator action: now

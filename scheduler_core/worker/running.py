@@ -14,7 +14,7 @@ from typing import Any
 
 from scheduler_core.callables import resolve
 from scheduler_core.jobs.record import Job, JobStatus, dumps
-from scheduler_core.tasks.runs import record_or_defer
+from scheduler_core.tasks.runs import record_or_defer, record_run
 from scheduler_core.worker import timeouts
 from scheduler_core.worker.current import running_job
 
@@ -62,11 +62,14 @@ def call(
         timeouts.disarm()
 
 
-def run(callables: Callables, job: Job, max_result_bytes: int | None = None) -> Ran:
+def run(
+    callables: Callables, job: Job, max_result_bytes: int | None = None, *, timeouts_on: bool = True
+) -> Ran:
+    """Call the job (as `get_current_job()`); `timeouts_on=False` where no SIGALRM can be used."""
     token = running_job.set(job)
     try:
         func, is_async = callables.get(job.callable)
-        result = call(func, is_async, job.args, job.kwargs, job.timeout)
+        result = call(func, is_async, job.args, job.kwargs, job.timeout if timeouts_on else 0)
     except BaseException as exc:  # a job may raise anything, SystemExit included
         return Ran(False, exc=exc, fields=failure_fields(exc, tb_module.format_exc()))
     finally:
@@ -140,9 +143,11 @@ class AfterWork:
 
 
 def run_callback(work: AfterWork, callables: Callables, callback_timeout: float) -> None:
-    """Run the job's callback (if it has one for this outcome) under its own timeout; log failures."""
+    """Run the job's callback (if it has one for this outcome) under its own timeout; log failures.
+    `callback_timeout` 0: no timeout (where no SIGALRM can be used)."""
     path, args = work.callback
     if path:
+        token = running_job.set(work.job)
         try:
             func, is_async = callables.get(path)
             call(func, is_async, list(args), {}, callback_timeout)
@@ -151,14 +156,21 @@ def run_callback(work: AfterWork, callables: Callables, callback_timeout: float)
                 raise
             log.warning("job %s: callback %s failed: %s: %s", work.job.id, path, exc_name(exc), exc,
                         extra={"job_id": work.job.id, "callback": path})  # fmt: skip
+        finally:
+            running_job.reset(token)
 
 
-def record_task_run(work: AfterWork) -> None:
+def record_task_run(work: AfterWork, *, reconnect: bool = True) -> None:
+    """Record the run on the job's task. `reconnect=False` in the caller's process (eager, drain):
+    its connection (perhaps inside a test's transaction) is used as it is, and an error shows."""
     job = work.job
     assert job.task_id is not None
     try:  # a database outage defers the bookkeeping to the scheduler (runs.py): nothing is lost
         ended = job.ended_at or datetime.now(UTC)
-        record_or_defer(job.task_id, job.occurrence, work.status.value, ended, job.id)
+        if reconnect:
+            record_or_defer(job.task_id, job.occurrence, work.status.value, ended, job.id)
+        else:
+            record_run(job.task_id, job.occurrence, work.status.value, ended)
     except Exception as exc:
         log.warning("job %s: recording the run of task %s failed: %r", job.id, job.task_id, exc,
                     extra={"job_id": job.id, "task_id": job.task_id})  # fmt: skip

@@ -7,6 +7,9 @@ reading of the monotonic clock.
 from __future__ import annotations
 
 import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 # the exceptions a job sees or is recorded with; defined beside the rule that decides their fate
@@ -24,6 +27,22 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
 
 def install() -> None:
     signal.signal(signal.SIGALRM, _on_alarm)
+
+
+@contextmanager
+def in_caller() -> Iterator[bool]:
+    """Soft timeouts for jobs run in the caller's process (eager mode, drain): our SIGALRM handler
+    while the block runs, the caller's own back after. Yields False off the main thread, where
+    no signal handler can be set (the jobs then run without a timeout)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield False
+        return
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        yield True
+    finally:
+        disarm()
+        signal.signal(signal.SIGALRM, previous)
 
 
 def arm(seconds: float) -> None:

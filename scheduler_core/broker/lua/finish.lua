@@ -4,7 +4,9 @@
 -- touched: the first outcome recorded wins, so a job is never in two registries.
 -- The outcome is counted in the queue's stats hash (see count_outcome); a job the reaper records
 -- counts as 'lost' instead.
--- KEYS: 1 active zset, 2 target zset, 3 job hash, 4 queued list, 5 signal list, 6 stats hash
+-- Callers blocked in Job.wait are woken (see wake_waiters).
+-- KEYS: 1 active zset, 2 target zset, 3 job hash, 4 queued list, 5 signal list, 6 stats hash,
+--       7 done list (Job.wait)
 -- ARGV: 1 id, 2 now, 3 ttl (-1 forever, 0 delete now), 4 claim next ("1"|"0"), 5 lease deadline,
 --       6 worker name, 7 job key prefix, 8 the run's started_at ("": not checked),
 --       9 lease expired by ("": not checked; the reaper's), 10.. field, value pairs
@@ -14,6 +16,7 @@ if holds_run(KEYS[1], ARGV[1], KEYS[3], ARGV[6], ARGV[8], ARGV[9])
   and redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
   done = 1
   local started = redis.call('HGET', KEYS[3], 'started_at')  -- before a ttl of 0 deletes it
+  wake_waiters(KEYS[3], KEYS[7], ARGV[10] == 'status' and ARGV[11] or 'finished')
   to_terminal(KEYS[2], KEYS[3], ARGV[1], ARGV[2], tonumber(ARGV[3]), {unpack(ARGV, 10)})
   if ARGV[9] ~= '' then
     redis.call('HINCRBY', KEYS[6], 'lost', 1)  -- the reaper's: a lost job counts once, as lost

@@ -45,6 +45,19 @@ local function to_terminal(registry, jk, id, now, ttl, fields)
   end
 end
 
+-- Job.wait: the record's `waiters` (counted by watch.lua) each get one token on the job's done
+-- list, the terminal status, so a waiter knows the outcome even when the record is not kept.
+-- The list expires after 60 s (keys.DONE_TTL): tokens nobody took do not stay. Call it before
+-- to_terminal (a ttl of 0 deletes the record, and its count with it).
+local function wake_waiters(jk, done, status)
+  local waiters = tonumber(redis.call('HGET', jk, 'waiters') or '0') or 0
+  if waiters > 0 then
+    for _ = 1, math.min(waiters, 100) do
+      redis.call('LPUSH', done, status)
+    end
+    redis.call('EXPIRE', done, 60)
+  end
+end
 
 -- Run-duration buckets (seconds, upper bounds; tostring gives the field names), the same as
 -- scheduler_core.metrics.series.DURATION_BUCKETS.
