@@ -27,9 +27,7 @@ from scheduler_core.queues.queue import JobCall, Queue, get_queue
 from scheduler_core.scheduler.leader import Leader
 from scheduler_core.worker.control import list_workers
 from scheduler_core.worker.heartbeat import Heartbeat
-from tests.test_broker_urls import private_redis
-
-__all__ = ["private_redis"]
+from tests.private_redis import SERVER, PrivateRedis
 
 F = "tests.jobs.noop"
 SERIES = {
@@ -220,6 +218,16 @@ def test_other_paths_are_404_and_the_root_points_to_metrics(server: str) -> None
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(server + "/nope", timeout=5)
     assert err.value.code == 404
+
+
+@pytest.fixture
+def private_redis() -> Iterator[str]:
+    """A private server: its command statistics are ours alone."""
+    if SERVER is None:
+        pytest.skip("no redis-server binary on PATH")
+    server = PrivateRedis()
+    yield server.url
+    server.stop()
 
 
 def test_a_scrape_costs_the_same_whatever_the_registry_sizes(
