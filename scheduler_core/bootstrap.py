@@ -3,7 +3,7 @@
 It lives in the app, not the CLI: the worker's own entry point (`python -m scheduler_core.worker`)
 and `manage.py taskctl` resolve settings with it too, and the app never imports `taskctl`.
 
-Order (DESIGN §2.1): --settings > TASKCTL_SETTINGS > DJANGO_SETTINGS_MODULE > taskctl.settings.
+Order (docs/settings.md): --settings > TASKCTL_SETTINGS > DJANGO_SETTINGS_MODULE > taskctl.settings.
 
 Commands that only talk to the broker (queues, jobs, workers) call `setup_broker`: it imports the
 settings module and reads SCHEDULER without django.setup(), because the app registry and the ORM

@@ -1,4 +1,4 @@
-"""Django system checks: warn where any importable callable can run (DESIGN §2.8)."""
+"""Django system checks: warn where any importable callable can run (docs/security.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one place an exception becomes a line on stderr and an exit code (DESIGN §2.3).
+"""The one place an exception becomes a line on stderr and an exit code (docs/exit-codes.md).
 
 Used by the CLI (`taskctl.app.run`), `manage.py taskctl` and the worker's own entry point, which runs
 without the CLI modules. Expected failures print one line; only a bug (exit 70) prints a traceback.
