@@ -11,7 +11,8 @@ OUTSIDE = re.compile(r"DESIGN §|DESIGN\.md|\.\./shared/|shared/research")
 
 def test_nothing_cites_a_file_outside_the_repository() -> None:
     places = [REPO / "README.md", REPO / "CHANGELOG.md"]
-    for folder, pattern in (("scheduler_core", "*.py"), ("taskctl", "*.py"), ("docs", "*.md"), ("scripts", "*")):
+    folders = (("scheduler_core", "*.py"), ("taskctl", "*.py"), ("docs", "*.md"), ("scripts", "*"))
+    for folder, pattern in folders:
         places += [p for p in (REPO / folder).rglob(pattern) if p.is_file()]
     cited = [
         f"{p.relative_to(REPO)}:{n}"
