@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from scheduler_core.broker.keys import GlobalKeys
 from tests.chaos.rig import Rig, wait_for
 from tests.chaos.test_process_faults import occurrences, setup_task
 
@@ -63,7 +64,7 @@ def test_postgresql_refuses_connections_for_20s(rig: Rig, database: str) -> None
     admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
     back = time.time()
     pending = rig.server.client()  # type: ignore[union-attr]
-    key = f"{rig.prefix}:tasks:pending-runs"
+    key = GlobalKeys(rig.prefix).pending_runs
     kept = int(pending.llen(key))
     wait_for(lambda: pending.llen(key) == 0, 30, "the kept runs recorded")
     caught_up = round(time.time() - back, 2)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from scheduler_core.broker.keys import GlobalKeys
 from scheduler_core.jobs.record import Retry
 from scheduler_core.queues.queue import JobCall
 from tests.chaos.rig import Rig, children, wait_for
@@ -134,7 +135,7 @@ def test_leader_failover_between_two_workers(rig: Rig) -> None:
     a = rig.worker("--with-scheduler", "--concurrency", str(CONCURRENCY), name="a")
     b = rig.worker("--with-scheduler", "--concurrency", str(CONCURRENCY), name="b")
     c = rig.server.client()  # type: ignore[union-attr]
-    lock = f"{rig.prefix}:scheduler:lock"
+    lock = GlobalKeys(rig.prefix).scheduler_lock
     holder = wait_for(lambda: c.get(lock), 20, "a leader")
     wait_for(lambda: len(rig.runs()) >= 3, 30, "three occurrences run")
     leader_pid = int(str(c.get(lock) or holder).split(":")[1])
