@@ -143,3 +143,16 @@ def assert_clean(q: Queue) -> None:
     report = check(q)
     assert report.ok, report
     assert report.in_registries["active"] == 0
+
+
+def start_worker_logged(
+    argv: list[str], env: dict[str, str], cwd: Path, log: Path
+) -> subprocess.Popen[bytes]:
+    """Start a `worker start` ARGV in a session of its own, stderr to `log`, and wait until it says
+    it serves its queues (or dies: then fail with its log)."""
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err,
+                                start_new_session=True)  # fmt: skip
+    wait_for(lambda: "started: queues" in log.read_text() or proc.poll() is not None, 30, f"{log.name} up")
+    assert proc.poll() is None, log.read_text()
+    return proc

@@ -17,6 +17,7 @@ from typing import Any
 from scheduler_core.conf import reset_config
 from scheduler_core.queues.queue import get_queue
 from tests.private_redis import PrivateRedis
+from tests.processes import start_worker_logged
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -101,13 +102,9 @@ class Rig:
         if "--with-scheduler" not in args:
             argv.append("--without-scheduler")
         log = self.tmp / f"{name}.{len(self.procs)}.log"
-        with open(log, "wb") as err:
-            proc = subprocess.Popen(argv, env=self.env(), cwd=self.tmp, stdout=subprocess.DEVNULL,
-                                    stderr=err, start_new_session=True)  # fmt: skip
+        proc = start_worker_logged(argv, self.env(), self.tmp, log)
         self.procs.append(proc)
         self.logs[proc.pid] = log
-        wait_for(lambda: "started: queues" in log.read_text() or proc.poll() is not None, 30, f"{name} up")
-        assert proc.poll() is None, log.read_text()
         return proc
 
     def log_of(self, proc: subprocess.Popen[bytes]) -> str:

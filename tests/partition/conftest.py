@@ -23,7 +23,7 @@ import pytest
 
 from scheduler_core.conf import reset_config
 from tests.private_redis import PrivateRedis
-from tests.processes import REPO, wait_for
+from tests.processes import REPO, start_worker_logged
 
 IP = shutil.which("ip")
 LEASE_TTL = 3.0
@@ -138,14 +138,9 @@ class Partition:
         if isolated:
             argv = [IP or "ip", "netns", "exec", self.ns.name, *argv]  # ip execs: the pid is the worker's
         log = self.tmp / f"{name}.log"
-        with open(log, "wb") as err:
-            url = f"redis://{host}:{self.server.port}/0"
-            proc = subprocess.Popen(argv, env=self.env(url), cwd=self.tmp, stdout=subprocess.DEVNULL,
-                                    stderr=err, start_new_session=True)  # fmt: skip
+        proc = start_worker_logged(argv, self.env(f"redis://{host}:{self.server.port}/0"), self.tmp, log)
         self.procs.append(proc)
         self.logs[proc.pid] = log
-        wait_for(lambda: "started: queues" in log.read_text() or proc.poll() is not None, 30, f"{name} up")
-        assert proc.poll() is None, log.read_text()
         return proc
 
     def log_of(self, proc: subprocess.Popen[bytes]) -> str:
