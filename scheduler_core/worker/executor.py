@@ -139,8 +139,21 @@ class Executor:
         if self.interruptible:
             raise _Wake()
 
-    def main(self, after_work: Sequence[AfterWork] = ()) -> int:
-        """Run until told to stop, drained (--burst) or out of budget (--max-jobs); returns 0 then."""
+    def connect_ahead(self) -> bool:
+        """In the supervisor, before the fork: open this process's broker connections (False
+        when the broker did not answer; the process then connects itself)."""
+        return all(link.connect_ahead() for link in self.links.values())
+
+    def let_go(self) -> None:
+        """Close this process's copies of the connections of an executor that is not this one."""
+        for link in self.links.values():
+            link.let_go()
+
+    def main(self, after_work: Sequence[AfterWork] = (), siblings: Sequence[Executor] = ()) -> int:
+        """Run until told to stop, drained (--burst) or out of budget (--max-jobs); returns 0 then.
+        `siblings`: the executors forked in the same burst, whose connections it inherited."""
+        for other in siblings:
+            other.let_go()
         self._setup()
         for work in after_work:
             self._after(0, work)

@@ -62,6 +62,23 @@ class Link:
                 raise _lost(exc) from exc
             raise
 
+    def connect_ahead(self) -> bool:
+        """Connect now, in the supervisor, for the process it forks next: the connecting code
+        then runs in one process and not in each (every process that runs code copies the pages
+        it touches). False if the broker did not answer: the child connects itself then."""
+        try:
+            self.conn.connect()  # type: ignore[no-untyped-call]
+        except (redis.RedisError, OSError):
+            return False
+        self.ready = True
+        return True
+
+    def let_go(self) -> None:
+        """Close this process's copy of a connection another process owns (the supervisor's, or a
+        sibling's after a fork), leaving the owner's open."""
+        _release(self.conn)
+        self.ready = False
+
     def evalsha(self, sha: str, numkeys: int, *args: Any) -> Any:
         return self._call("EVALSHA", sha, numkeys, *args)
 
@@ -83,6 +100,16 @@ def _is_lost(exc: BaseException) -> bool:
 def _lost(exc: BaseException) -> BaseException:
 
     return redis.ConnectionError(f"the broker changed role: {exc}")
+
+
+def _release(conn: Connection) -> None:
+    """Close the socket's descriptor in this process only. redis-py's disconnect() shuts the
+    socket down first in the process that made the connection, which would cut every copy."""
+
+    sock = conn._sock
+    conn._sock = None
+    if sock is not None:
+        sock.close()
 
 
 def _on_error(conn: Connection, exc: BaseException) -> None:
@@ -192,6 +219,14 @@ class ClusterLink(Link):
 
     def evalsha(self, sha: str, numkeys: int, *args: Any) -> Any:
         return self._routed(str(args[0]), "EVALSHA", sha, numkeys, *args)
+
+    def connect_ahead(self) -> bool:
+        return False  # it connects to each node when a call is first routed there
+
+    def let_go(self) -> None:
+        for conn in self.conns.values():
+            _release(conn)
+        self.conns.clear()
 
     def script_load(self, script: str) -> str:
         # redis-py's Script calls this right after a NOSCRIPT: load it where that came from
