@@ -12,6 +12,7 @@ run and record the held job), so tests drive an executor in-process, job by job.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import multiprocessing
@@ -145,15 +146,23 @@ class Executor:
         return all(link.connect_ahead() for link in self.links.values())
 
     def let_go(self) -> None:
-        """Close this process's copies of the connections of an executor that is not this one."""
+        """In the supervisor, after the fork: close its copies of this process's connections."""
         for link in self.links.values():
             link.let_go()
 
-    def main(self, after_work: Sequence[AfterWork] = (), siblings: Sequence[Executor] = ()) -> int:
+    def socket_fds(self) -> list[int]:
+        """The descriptors of the connections opened ahead (the siblings close them after the fork)."""
+        return [fd for link in self.links.values() for fd in link.socket_fds()]
+
+    def main(self, after_work: Sequence[AfterWork] = (), siblings_fds: Sequence[int] = ()) -> int:
         """Run until told to stop, drained (--burst) or out of budget (--max-jobs); returns 0 then.
-        `siblings`: the executors forked in the same burst, whose connections it inherited."""
-        for other in siblings:
-            other.let_go()
+        `siblings_fds`: the sockets of the processes forked in the same burst, inherited here.
+        They are closed by number: closing them through their objects would copy those objects'
+        pages, for every sibling, in every process; the objects stay unused (they belong to the
+        supervisor's frame, which this process never returns to)."""
+        for fd in siblings_fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
         self._setup()
         for work in after_work:
             self._after(0, work)

@@ -15,7 +15,9 @@ node and routes each call by its first key's slot, following MOVED and ASK.
 from __future__ import annotations
 
 import contextlib
+import socket
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 import redis
@@ -79,6 +81,9 @@ class Link:
         _release(self.conn)
         self.ready = False
 
+    def socket_fds(self) -> list[int]:
+        return _socket_fds([self.conn])
+
     def evalsha(self, sha: str, numkeys: int, *args: Any) -> Any:
         return self._call("EVALSHA", sha, numkeys, *args)
 
@@ -100,6 +105,11 @@ def _is_lost(exc: BaseException) -> bool:
 def _lost(exc: BaseException) -> BaseException:
 
     return redis.ConnectionError(f"the broker changed role: {exc}")
+
+
+def _socket_fds(conns: Iterable[Connection]) -> list[int]:
+    socks: list[socket.socket | None] = [getattr(conn, "_sock", None) for conn in conns]
+    return [sock.fileno() for sock in socks if sock is not None]
 
 
 def _release(conn: Connection) -> None:
@@ -222,6 +232,9 @@ class ClusterLink(Link):
 
     def connect_ahead(self) -> bool:
         return False  # it connects to each node when a call is first routed there
+
+    def socket_fds(self) -> list[int]:
+        return _socket_fds(self.conns.values())
 
     def let_go(self) -> None:
         for conn in self.conns.values():

@@ -260,8 +260,11 @@ class Supervisor:
                 if not ex.connect_ahead():
                     break
 
+        fds = {id(ex): ex.socket_fds() for ex in executors}
+
         def child(ex: Executor, after: list[AfterWork]) -> Callable[[], int]:
-            return lambda: ex.main(after, siblings=[other for other in executors if other is not ex])
+            theirs = [fd for other in executors if other is not ex for fd in fds[id(other)]]
+            return lambda: ex.main(after, siblings_fds=theirs)
 
         try:
             return forking.fork_all([(child(ex, after), "execution process") for ex, after in made])
