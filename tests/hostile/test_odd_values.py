@@ -84,7 +84,8 @@ def _written(prefix: str) -> tuple[Any, ...]:
     """What a command may change: the task tables and the broker keys under the test's prefix."""
     cfg = get_config()
     r = get_client(cfg.broker_url)
-    keys = sorted(str(k) for k in r.scan_iter(match=f"{prefix}:*", count=1000) if ":runs:" not in str(k))
+    # a set: SCAN may return a key twice while the keyspace is rehashed (other tests write to it)
+    keys = sorted({str(k) for k in r.scan_iter(match=f"{prefix}:*", count=1000) if ":runs:" not in str(k)})
     tasks = sorted(Task.objects.values_list("name", "enabled", "spec_hash", "pending_job_id"))
     return tuple(keys), tuple(tasks), tuple(TaskSet.objects.values_list("name", flat=True))
 
