@@ -13,6 +13,7 @@ import pytest
 from scheduler_core.jobs.record import JobStatus
 from scheduler_core.queues.queue import get_queue
 from scheduler_core.worker import executor as executor_module
+from scheduler_core.worker import forking
 from scheduler_core.worker.executor import Executor
 from scheduler_core.worker.slots import Slots
 from tests.processes import WorkerProc, status_of, wait_for
@@ -102,3 +103,28 @@ def test_execution_processes_forked_in_one_burst_each_hold_only_their_own_connec
     jobs = [q.enqueue("tests.jobs.noop") for _ in range(30)]
     wait_for(lambda: all(status_of(q, job) is JobStatus.FINISHED for job in jobs), 20, "30 jobs")
     assert _each_holds_only_its_own(proc.pid, 3)
+
+
+def test_a_fork_that_fails_mid_burst_keeps_the_pids_of_those_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_fork = os.fork
+    calls = []
+
+    def fork_twice_then_fail() -> int:
+        calls.append(1)
+        if len(calls) > 2:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", fork_twice_then_fail)
+    pids = forking.fork_all([(lambda: 0, "test process")] * 4)
+    assert len(pids) == 2
+    assert [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids] == [0, 0]
+
+
+def test_a_burst_whose_first_fork_fails_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", fail)
+    with pytest.raises(OSError):
+        forking.fork_all([(lambda: 0, "test process")] * 2)

@@ -118,6 +118,34 @@ def test_hard_timeout_kills_the_process_records_the_job_and_replaces_it(q: Queue
     assert not sup.slots.read(0).busy and sup.extra_failed == 1
 
 
+def test_a_slot_whose_fork_failed_in_a_burst_is_tried_again_a_second_later(children: Children) -> None:
+    clock = ManualClock()
+    sup = supervisor(clock, children, concurrency=3)
+    start_all = sup.start_children
+    sup.start_children = lambda batch: start_all(batch[:1])  # the second fork of the burst failed
+    assert sup.tick() and sorted(sup.children) == [0]
+    sup.start_children = start_all
+    assert sup.tick() and sorted(sup.children) == [0]
+    clock.advance(1.0)
+    assert sup.tick() and sorted(sup.children) == [0, 1, 2] and len(children.procs) == 3
+
+
+def test_a_burst_whose_every_fork_fails_leaves_the_supervisor_running(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def fail() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", fail)
+    clock = ManualClock()
+    opts = WorkerOptions(queues=["default"], name=NAME, with_scheduler=False, concurrency=2)
+    sup = Supervisor(opts, clock=clock.clock)  # its own start: executors, connections, forks
+    assert sup.tick() and not sup.children
+    now = clock.clock.mono()
+    assert sup.restart_at == {0: now + 1.0, 1: now + 1.0}
+    assert "could not fork the execution process: [Errno 11]" in caplog.text
+
+
 def test_a_kill_does_not_record_over_a_newer_run_of_the_job(q: Queue, children: Children) -> None:
     """The slot's claim time fences the supervisor's record: the job was recovered and claimed
     again (by the same worker name) after this process's lease ran out."""

@@ -39,12 +39,23 @@ def fork(child: Callable[[], int], what: str) -> int:
 
 def fork_all(children: Sequence[Child]) -> list[int]:
     """Fork one process for each (function, name), in this order, with nothing run between the
-    forks but the forks; returns their pids."""
+    forks but the forks; returns their pids. When a fork fails (no memory, no processes left)
+    after others succeeded, it logs that and returns the pids it has, so the caller keeps track
+    of every process it started; when the first fails, it raises."""
     connections.close_all()
     logs.flush()
     gc.collect()
     gc.freeze()
-    return [_fork(child, what) for child, what in children]
+    pids: list[int] = []
+    for child, what in children:
+        try:
+            pids.append(_fork(child, what))
+        except OSError as exc:
+            if not pids:
+                raise
+            log.error("could not fork the %s: %s", what, exc)
+            break
+    return pids
 
 
 def _fork(child: Callable[[], int], what: str) -> int:

@@ -251,7 +251,8 @@ class Supervisor:
         """Fork the execution processes of a batch of slots in one burst, each with its broker
         connection already open (so connecting costs no process its own copy of the pages that
         code touches; measured: 1 MiB a process). Not while the heartbeat finds the broker
-        down: the connects would hold up this loop; each process connects itself then."""
+        down (the connects would hold up this loop; each process connects itself then), and no
+        further after one failed connect in a burst."""
         burst, budget = self.options.burst, self.budget
         made = [(self._executor(i, burst=burst, budget=budget), after) for i, after in batch]
         executors = [ex for ex, _ in made]
@@ -268,6 +269,9 @@ class Supervisor:
 
         try:
             return forking.fork_all([(child(ex, after), "execution process") for ex, after in made])
+        except OSError as exc:  # not one forked (no memory, no processes left): try again later
+            log.error("could not fork the execution process: %s", exc)
+            return []
         finally:
             for ex in executors:
                 ex.let_go()
@@ -277,15 +281,20 @@ class Supervisor:
         return [self.start_child(i, after) for i, after in batch]
 
     def _spawn(self, indexes: list[int]) -> None:
-        """Start the processes of these slots; the first one runs the pending follow-up work."""
+        """Start the processes of these slots; the first one runs the pending follow-up work.
+        A slot whose fork failed is tried again a second later, as one whose process died at once."""
         if not indexes:
             return
         after, self.after_work = self.after_work, []
         batch = [(i, after if n == 0 else []) for n, i in enumerate(indexes)]
         pids = self.start_children(batch)
         now = self.clock.mono()
-        for i, pid in zip(indexes, pids, strict=True):
+        for i, pid in zip(indexes, pids, strict=False):
             self.children[i] = Child(pid, now)
+        for i in indexes[len(pids) :]:
+            self.restart_at[i] = now + 1.0
+        if not pids:
+            self.after_work[:0] = after  # nobody started to run it: the next process will
 
     def _collect_children(self, now: float) -> None:
         for index, child in list(self.children.items()):
