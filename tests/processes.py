@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -156,3 +158,22 @@ def start_worker_logged(
     wait_for(lambda: "started: queues" in log.read_text() or proc.poll() is not None, 30, f"{log.name} up")
     assert proc.poll() is None, log.read_text()
     return proc
+
+
+def kill_sessions(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGKILL the session (the whole tree) of every process of `procs` still running, and reap
+    it: for processes started in a session of their own (`start_worker_logged`)."""
+    for p in procs:
+        if p.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+def recorded_runs(path: Path) -> list[tuple[str, str]]:
+    """The lines `token value` a test's job appends to its runs file, as (token, value)."""
+    out = []
+    for line in path.read_text().splitlines():
+        token, _, value = line.partition(" ")
+        out.append((token, value))
+    return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import contextlib
 import os
 import re
 import signal
@@ -17,7 +16,7 @@ from typing import Any
 from scheduler_core.conf import reset_config
 from scheduler_core.queues.queue import get_queue
 from tests.private_redis import PrivateRedis
-from tests.processes import start_worker_logged
+from tests.processes import kill_sessions, recorded_runs, start_worker_logged
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -126,21 +125,13 @@ class Rig:
         return alive[-1]
 
     def close(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
+        kill_sessions(self.procs)
         if self.server is not None:
             self.server.stop()
 
     # ----- counting -----
     def runs(self) -> list[tuple[str, float]]:
-        out = []
-        for line in self.runs_file.read_text().splitlines():
-            token, _, at = line.partition(" ")
-            out.append((token, float(at)))
-        return out
+        return [(token, float(at)) for token, at in recorded_runs(self.runs_file)]
 
     def counts(self) -> collections.Counter[str]:
         return collections.Counter(token for token, _ in self.runs())

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scheduler_core.broker.connection import reset_clients
-from scheduler_core.conf import reset_config
+from scheduler_core.broker.connection import get_client, reset_clients
+from scheduler_core.conf import get_config, reset_config
+from scheduler_core.queues.queue import get_queue
 from tests.engines.servers import CLI, SERVER
 from tests.processes import WorkerProc
 
@@ -53,3 +55,16 @@ def configure(settings: Any, url: str, queues: list[str]) -> None:
     settings.SCHEDULER = conf
     reset_config()
     reset_clients()
+
+
+def finished(queues: Iterable[str]) -> int:
+    """Jobs in the finished registries of `queues`."""
+    return sum(get_queue(q).count("finished") for q in queues)
+
+
+def run_counts(prefix: str, tokens: Iterable[str]) -> list[int]:
+    """How often each `tests.jobs.record(token)` ran, in one pipelined round of GETs."""
+    pipe = get_client(get_config().broker_url).pipeline(transaction=False)
+    for token in tokens:
+        pipe.get(f"{prefix}:runs:{token}")
+    return [int(n or 0) for n in pipe.execute()]

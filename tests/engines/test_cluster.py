@@ -13,12 +13,11 @@ from typing import Any
 import pytest
 
 from scheduler_core.broker import oneshot
-from scheduler_core.broker.connection import connect, get_client
-from scheduler_core.conf import get_config
+from scheduler_core.broker.connection import connect
 from scheduler_core.jobs.record import Retry
 from scheduler_core.queues.queue import JobCall, get_queue
 from scheduler_core.worker.link import ClusterLink, link_for
-from tests.engines.conftest import EngineWorkers, configure, needs_servers
+from tests.engines.conftest import EngineWorkers, configure, finished, needs_servers, run_counts
 from tests.engines.servers import ClusterSetup, server_version, slot_of
 from tests.processes import runs as runs_of
 from tests.processes import wait_for
@@ -39,11 +38,6 @@ def cluster() -> Iterator[ClusterSetup]:
     setup.stop()
 
 
-def finished() -> int:
-    """Finished jobs (the task's, on q3, included)."""
-    return sum(get_queue(q).count("finished") for q in QUEUES)
-
-
 def drained(prefix: str) -> bool:
     left = counts_now()
     return min(job_runs(prefix)) >= 1 and all(c["queued"] == c["active"] == 0 for c in left.values())
@@ -54,12 +48,7 @@ def counts_now() -> dict[str, dict[str, int]]:
 
 
 def job_runs(prefix: str) -> list[int]:
-
-    pipe = get_client(get_config().broker_url).pipeline(transaction=False)
-    for qname in QUEUES:
-        for i in range(N // len(QUEUES)):
-            pipe.get(f"{prefix}:runs:{qname}-{i}")
-    return [int(n or 0) for n in pipe.execute()]
+    return run_counts(prefix, (f"{q}-{i}" for q in QUEUES for i in range(N // len(QUEUES))))
 
 
 def test_four_queues_over_three_masters_across_a_failover(
@@ -85,8 +74,8 @@ def test_four_queues_over_three_masters_across_a_failover(
             get_queue(qname).enqueue_many(calls)
         a = workers.start("-c", "2", "--with-scheduler", *QUEUES, name=f"a-{key_prefix}")
         workers.start("-c", "2", *QUEUES, name=f"b-{key_prefix}")
-        wait_for(lambda: finished() >= N // 4, 30, "a quarter of the drain")
-        assert finished() < N, "the drain ended before the failover: make the jobs longer"
+        wait_for(lambda: finished(QUEUES) >= N // 4, 30, "a quarter of the drain")
+        assert finished(QUEUES) < N, "the drain ended before the failover: make the jobs longer"
         # the master of the cross-queue slot (worker records, commands, leader lock): it holds
         # a queue too, since every master does
         old = cluster.master_of(slot_of(key_prefix))

@@ -11,11 +11,9 @@ from typing import Any
 
 import pytest
 
-from scheduler_core.broker.connection import get_client
-from scheduler_core.conf import get_config
 from scheduler_core.jobs.record import Retry
 from scheduler_core.queues.queue import JobCall, get_queue
-from tests.engines.conftest import EngineWorkers, configure, needs_servers
+from tests.engines.conftest import EngineWorkers, configure, finished, needs_servers, run_counts
 from tests.engines.servers import SentinelSetup
 from tests.processes import runs as runs_of
 from tests.processes import wait_for
@@ -46,18 +44,8 @@ def enqueue(prefix: str, batch: str) -> list[str]:
     return ids
 
 
-def finished() -> int:
-    return sum(get_queue(q).count("finished") for q in QUEUES)
-
-
 def runs(prefix: str, batch: str) -> list[int]:
-
-    r = get_client(get_config().broker_url)
-    pipe = r.pipeline(transaction=False)
-    for qname in QUEUES:
-        for i in range(N // len(QUEUES)):
-            pipe.get(f"{prefix}:runs:{batch}-{qname}-{i}")
-    return [int(n or 0) for n in pipe.execute()]
+    return run_counts(prefix, (f"{batch}-{q}-{i}" for q in QUEUES for i in range(N // len(QUEUES))))
 
 
 def test_drain_across_a_sentinel_failover(
@@ -71,19 +59,19 @@ def test_drain_across_a_sentinel_failover(
         sentinel.direct(sentinel.master()).execute_command("WAIT", 1, 2000)  # the replica has them all
         a = workers.start("-c", "2", "--with-scheduler", *ALL, name=f"a-{key_prefix}")
         workers.start("-c", "2", *ALL, name=f"b-{key_prefix}")
-        wait_for(lambda: finished() >= N // 4, 30, "a quarter of the drain")
-        assert finished() < N, "the drain ended before the failover: make the jobs longer"
+        wait_for(lambda: finished(QUEUES) >= N // 4, 30, "a quarter of the drain")
+        assert finished(QUEUES) < N, "the drain ended before the failover: make the jobs longer"
         old = sentinel.master()
         new = sentinel.failover()
         assert new != old
-        wait_for(lambda: finished() == N, 60, "the first drain to end on the new master")
+        wait_for(lambda: finished(QUEUES) == N, 60, "the first drain to end on the new master")
         # the scheduler found the new master too: its task keeps running
         ticks = runs_of("tick")
         wait_for(lambda: runs_of("tick") >= ticks + 2, 30, "the task to run on the new master")
 
         # drain again, everything through the new master
         enqueue(key_prefix, "b")
-        wait_for(lambda: finished() == 2 * N, 60, "the second drain")
+        wait_for(lambda: finished(QUEUES) == 2 * N, 60, "the second drain")
         for batch in ("a", "b"):
             counts = runs(key_prefix, batch)
             assert min(counts) >= 1, f"batch {batch}: {counts.count(0)} jobs never ran"

@@ -23,7 +23,7 @@ import pytest
 
 from scheduler_core.conf import reset_config
 from tests.private_redis import PrivateRedis
-from tests.processes import REPO, start_worker_logged
+from tests.processes import REPO, kill_sessions, recorded_runs, start_worker_logged
 
 IP = shutil.which("ip")
 LEASE_TTL = 3.0
@@ -151,21 +151,13 @@ class Partition:
         return proc.wait(timeout)
 
     def executions(self) -> list[tuple[str, int]]:
-        out = []
-        for line in self.runs_file.read_text().splitlines():
-            token, _, pid = line.partition(" ")
-            out.append((token, int(pid)))
-        return out
+        return [(token, int(pid)) for token, pid in recorded_runs(self.runs_file)]
 
     def counts(self) -> collections.Counter[str]:
         return collections.Counter(token for token, _ in self.executions())
 
     def close(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
+        kill_sessions(self.procs)
         self.ns.destroy()
         if self.server is not None:
             self.server.stop()
