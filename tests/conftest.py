@@ -20,6 +20,25 @@ from tests.processes import WorkerProc
 REDIS_URL = os.environ.get("TASKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+# Suites that run only when their marker is asked for (-m NAME), each by a CI step of its own.
+OPT_IN = {
+    "chaos": "the chaos suite runs only with -m chaos (.ci/steps/30-chaos.sh)",
+    "partition": "partition tests run only with -m partition (.ci/steps/45-partition.sh)",
+    "browser": "browser test: run with -m browser (.ci/steps/50-browser.sh)",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    expr = str(config.getoption("markexpr", "") or "")
+    for marker, reason in OPT_IN.items():
+        if marker in expr and f"not {marker}" not in expr:
+            continue
+        skip = pytest.mark.skip(reason=reason)
+        for item in items:
+            if item.get_closest_marker(marker) is not None:
+                item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def key_prefix(settings: pytest.FixtureRequest) -> Iterator[str]:
     """Every test gets its own KEY_PREFIX, so tests can run in parallel on one Redis DB."""

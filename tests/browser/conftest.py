@@ -31,15 +31,6 @@ PASSWORD = "a-long-test-password"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if "browser" in (config.getoption("markexpr") or ""):
-        return
-    skip = pytest.mark.skip(reason="browser test: run with -m browser")
-    for item in items:
-        if "browser" in item.keywords:
-            item.add_marker(skip)
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     pw = pytest.importorskip("playwright.sync_api")

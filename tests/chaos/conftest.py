@@ -20,15 +20,6 @@ from tests.chaos.rig import Rig
 FIGURES: list[dict[str, Any]] = []
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    expr = str(config.getoption("markexpr", "") or "")
-    chosen = "chaos" in expr and "not chaos" not in expr
-    skip = pytest.mark.skip(reason="the chaos suite runs only with -m chaos (.ci/steps/30-chaos.sh)")
-    for item in items:
-        if item.get_closest_marker("chaos") is not None and not chosen:
-            item.add_marker(skip)
-
-
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not FIGURES:
         return

@@ -30,15 +30,6 @@ LEASE_TTL = 3.0
 TIMINGS = {"TASKCTL_LEASE_TTL": str(LEASE_TTL), "TASKCTL_HEARTBEAT_INTERVAL": "0.5"}
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    expr = str(config.getoption("markexpr", "") or "")
-    chosen = "partition" in expr and "not partition" not in expr
-    skip = pytest.mark.skip(reason="partition tests run only with -m partition (.ci/steps/45-partition.sh)")
-    for item in items:
-        if item.get_closest_marker("partition") is not None and not chosen:
-            item.add_marker(skip)
-
-
 def _ip(*args: str) -> None:
     assert IP is not None
     subprocess.run([IP, *args], check=True, capture_output=True, timeout=10)
