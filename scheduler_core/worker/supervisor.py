@@ -254,21 +254,19 @@ class Supervisor:
         down (the connects would hold up this loop; each process connects itself then), and no
         further after one failed connect in a burst."""
         burst, budget = self.options.burst, self.budget
-        made = [(self._executor(i, burst=burst, budget=budget), after) for i, after in batch]
-        executors = [ex for ex, _ in made]
+        executors = [self._executor(i, burst=burst, budget=budget) for i, _ in batch]
         if not self.beat_trouble:
             for ex in executors:
                 if not ex.connect_ahead():
                     break
+        fds = [ex.socket_fds() for ex in executors]
 
-        fds = {id(ex): ex.socket_fds() for ex in executors}
-
-        def child(ex: Executor, after: list[AfterWork]) -> Callable[[], int]:
-            theirs = [fd for other in executors if other is not ex for fd in fds[id(other)]]
-            return lambda: ex.main(after, siblings_fds=theirs)
+        def child(k: int) -> Callable[[], int]:
+            theirs = [fd for j, own in enumerate(fds) if j != k for fd in own]
+            return lambda: executors[k].main(batch[k][1], siblings_fds=theirs)
 
         try:
-            return forking.fork_all([(child(ex, after), "execution process") for ex, after in made])
+            return forking.fork_all([(child(k), "execution process") for k in range(len(batch))])
         except OSError as exc:  # not one forked (no memory, no processes left): try again later
             log.error("could not fork the execution process: %s", exc)
             return []
